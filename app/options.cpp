@@ -1,0 +1,72 @@
+#include "app/options.hpp"
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <sstream>
+
+namespace app {
+
+namespace po = boost::program_options;
+
+namespace {
+
+std::vector<std::string> split_commas(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const auto& v : values) {
+    std::stringstream in(v);
+    std::string item;
+    while (std::getline(in, item, ','))
+      if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+}  // namespace
+
+parse_outcome parse_options(int argc, const char* const argv[]) {
+  options o;
+  std::vector<std::string> namespaces;
+  po::options_description desc(
+      "ray-operator: a Kubernetes operator for Ray clusters (RayCluster, ray.io/v1 and v1alpha1)"
+      "\n\nUsage: ray-operator [options]\n\nOptions");
+  desc.add_options()                                                         //
+      ("help,h", po::bool_switch(&o.show_help), "print this help and exit")  //
+      ("version", po::bool_switch(&o.show_version), "print the version and exit")(
+          "kubeconfig", po::value(&o.kubeconfig),
+          "kubeconfig file; default: $KUBECONFIG, then the in-cluster service account, then "
+          "~/.kube/config")("context", po::value(&o.context),
+                            "kubeconfig context; default: its current-context")(
+          "namespaces", po::value(&namespaces)->composing(),
+          "comma-separated namespaces to watch; default: all")(
+          "qps", po::value(&o.qps)->default_value(o.qps),
+          "sustained API requests per second (token bucket)")(
+          "burst", po::value(&o.burst)->default_value(o.burst), "API request burst")(
+          "log-level", po::value(&o.log_level)->default_value(o.log_level),
+          "trace, debug, info, warn or error")(
+          "log-format", po::value(&o.log_format)->default_value(o.log_format), "text or json");
+
+  parse_outcome out;
+  std::ostringstream help;
+  help << desc;
+  out.help = help.str();
+  try {
+    po::variables_map vm;
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    out.error = e.what();
+    return out;
+  }
+  o.namespaces = split_commas(namespaces);
+  if (o.qps < 0) out.error = "--qps must not be negative";
+  if (o.burst < 1) out.error = "--burst must be at least 1";
+  if (o.log_format != "text" && o.log_format != "json")
+    out.error = "--log-format must be text or json, not '" + o.log_format + "'";
+  static const char* levels[] = {"trace", "debug", "info", "warn", "error"};
+  if (std::find(std::begin(levels), std::end(levels), o.log_level) == std::end(levels))
+    out.error = "--log-level must be one of trace, debug, info, warn, error";
+  if (out.error.empty()) out.parsed = std::move(o);
+  return out;
+}
+
+}  // namespace app

@@ -1,0 +1,30 @@
+#pragma once
+// The operator's command line. Parsing is kept apart from main() so it can be unit-tested.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace app {
+
+struct options {
+  std::string kubeconfig;               // empty: $KUBECONFIG, in-cluster, then ~/.kube/config
+  std::string context;                  // kubeconfig context; empty: current-context
+  std::vector<std::string> namespaces;  // empty: every namespace
+  double qps = 100;
+  int burst = 200;
+  std::string log_level = "info";   // trace, debug, info, warn, error
+  std::string log_format = "text";  // text or json
+  bool show_help = false;
+  bool show_version = false;
+};
+
+struct parse_outcome {
+  std::optional<options> parsed;  // empty on error
+  std::string error;              // one line saying what was wrong
+  std::string help;               // the --help text
+};
+
+parse_outcome parse_options(int argc, const char* const argv[]);
+
+}  // namespace app

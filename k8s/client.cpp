@@ -1,0 +1,299 @@
+#include "k8s/client.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
+#include "k8s/rate_limiter.hpp"
+#include "k8s/scheduler.hpp"
+
+namespace k8s {
+
+const char* content_type_of(patch_type type) {
+  switch (type) {
+    case patch_type::merge:
+      return "application/merge-patch+json";
+    case patch_type::json:
+      return "application/json-patch+json";
+    case patch_type::strategic_merge:
+      return "application/strategic-merge-patch+json";
+    case patch_type::apply:
+      return "application/apply-patch+yaml";
+  }
+  return "application/json";
+}
+
+namespace {
+
+std::string with_query(std::string path,
+                       const std::vector<std::pair<std::string, std::string>>& q) {
+  char sep = '?';
+  for (const auto& [key, value] : q) {
+    if (value.empty()) continue;
+    path += sep + key + "=" + url_encode(value);
+    sep = '&';
+  }
+  return path;
+}
+
+std::string list_target(const resource& type, const std::string& ns, const list_options& o) {
+  return with_query(type.collection_path(ns),
+                    {{"labelSelector", o.label_selector},
+                     {"fieldSelector", o.field_selector},
+                     {"limit", o.limit > 0 ? std::to_string(o.limit) : ""},
+                     {"continue", o.continue_token},
+                     {"resourceVersion", o.resource_version}});
+}
+
+// A create whose name the server generates must not be repeated after an ambiguous failure.
+bool names_itself(const nlohmann::json& object) {
+  auto meta = object.find("metadata");
+  return meta != object.end() && meta->is_object() && meta->contains("name") &&
+         (*meta)["name"].is_string() && !(*meta)["name"].get<std::string>().empty();
+}
+
+// Failures after which the server certainly created nothing, so a generated-name create may
+// be repeated: a name collision (1.20 answers it with a 500 ServerTimeout, later releases with
+// 409 AlreadyExists) or a 429.
+bool collision_or_throttle(const api_error& e) {
+  return e.kind() == error_kind::too_many_requests || e.kind() == error_kind::already_exists ||
+         (e.http_code() == 500 && e.reason() == "ServerTimeout");
+}
+
+bool should_retry(const api_error& e, bool retry_safe, bool generated_name) {
+  if (generated_name) return collision_or_throttle(e);
+  switch (e.kind()) {
+    case error_kind::too_many_requests:
+      return true;
+    case error_kind::transport:
+    case error_kind::timeout:
+    case error_kind::server_error:
+      return retry_safe;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+struct client::attempt_state {
+  std::string verb;
+  http_request_spec spec;
+  bool retry_safe = true;
+  bool generated_name = false;
+  json_callback done;
+  backoff retry_backoff;
+  int attempt = 0;
+  bool token_reserved = false;
+  std::chrono::steady_clock::time_point started;
+};
+
+// Outstanding HTTP calls, so the destructor can wait until none can call back into it.
+struct client::inflight {
+  std::mutex mutex;
+  std::condition_variable idle;
+  int count = 0;
+  std::atomic<bool> stopping{false};
+};
+
+client::client(config cfg, client_options options)
+    : transport_(cfg, options.transport),
+      options_(options),
+      limiter_(std::make_unique<rate_limiter>(options.qps, options.burst)),
+      scheduler_(std::make_unique<scheduler>()),
+      inflight_(std::make_unique<inflight>()),
+      observer_(std::make_shared<std::function<void(const request_record&)>>()) {}
+
+client::~client() {
+  auto& c = *inflight_;
+  c.stopping = true;
+  scheduler_->shutdown();
+  std::unique_lock<std::mutex> lock(c.mutex);
+  c.idle.wait(lock, [&] { return c.count == 0; });
+}
+
+void client::set_observer(std::function<void(const request_record&)> observer) {
+  observer_ = std::make_shared<std::function<void(const request_record&)>>(std::move(observer));
+}
+
+void client::request(std::string verb, http_request_spec spec, bool retry_safe,
+                     json_callback done) {
+  start(std::move(verb), std::move(spec), retry_safe, false, std::move(done));
+}
+
+void client::start(std::string verb, http_request_spec spec, bool retry_safe, bool generated_name,
+                   json_callback done) {
+  auto state = std::make_shared<attempt_state>();
+  state->verb = std::move(verb);
+  state->spec = std::move(spec);
+  state->retry_safe = retry_safe;
+  state->generated_name = generated_name;
+  state->done = std::move(done);
+  state->retry_backoff = backoff(options_.retry_backoff);
+  run_attempt(std::move(state));
+}
+
+void client::run_attempt(std::shared_ptr<attempt_state> state) {
+  auto& c = *inflight_;
+  if (c.stopping) {
+    state->done(api_error(error_kind::canceled, "the client is shutting down"));
+    return;
+  }
+  // One token per attempt: an attempt that waited for its token sends without reserving again.
+  if (!state->token_reserved) {
+    state->token_reserved = true;
+    const auto wait = limiter_->reserve();
+    if (wait > std::chrono::nanoseconds::zero()) {
+      scheduler_->post_after(wait, [this, state]() mutable { run_attempt(std::move(state)); });
+      return;
+    }
+  }
+  state->token_reserved = false;
+  {
+    std::lock_guard<std::mutex> lock(c.mutex);
+    ++c.count;
+  }
+  state->started = std::chrono::steady_clock::now();
+  transport_.send(state->spec, [this, state](result<http_response> outcome) {
+    finish_attempt(state, std::move(outcome));
+    auto& counter = *inflight_;
+    std::lock_guard<std::mutex> lock(counter.mutex);
+    if (--counter.count == 0) counter.idle.notify_all();
+  });
+}
+
+void client::finish_attempt(std::shared_ptr<attempt_state> state, result<http_response> outcome) {
+  const int status = outcome ? outcome.value().status : 0;
+  if (auto observer = observer_; observer && *observer)
+    (*observer)({state->verb, state->spec.target, status,
+                 std::chrono::steady_clock::now() - state->started, state->attempt});
+
+  std::optional<api_error> failure;
+  if (!outcome) {
+    failure = outcome.error();
+  } else if (status < 200 || status > 299) {
+    failure = api_error::from_http(status, outcome.value().body);
+    if (outcome.value().retry_after_seconds)
+      failure->set_retry_after_seconds(outcome.value().retry_after_seconds);
+  }
+
+  if (!failure) {
+    const std::string& body = outcome.value().body;
+    auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_discarded() && !body.empty()) {
+      state->done(api_error(error_kind::decode, "the response to " + state->verb + " " +
+                                                    state->spec.target + " is not JSON"));
+    } else {
+      state->done(body.empty() ? nlohmann::json() : std::move(parsed));
+    }
+    return;
+  }
+
+  const bool retry = state->attempt < options_.max_retries && !inflight_->stopping &&
+                     should_retry(*failure, state->retry_safe, state->generated_name);
+  if (!retry) {
+    state->done(std::move(*failure));
+    return;
+  }
+  auto delay = std::chrono::nanoseconds(state->retry_backoff.next());
+  if (failure->retry_after_seconds())
+    delay = std::chrono::seconds(std::max(0, *failure->retry_after_seconds()));
+  ++state->attempt;
+  scheduler_->post_after(delay, [this, state]() mutable { run_attempt(std::move(state)); });
+}
+
+void client::get(const resource& type, const std::string& ns, const std::string& name,
+                 json_callback done, const std::string& subresource) {
+  start("get", {"GET", type.object_path(ns, name, subresource), {}, {}}, true, false,
+        std::move(done));
+}
+
+void client::list(const resource& type, const std::string& ns, const list_options& options,
+                  json_callback done) {
+  start("list", {"GET", list_target(type, ns, options), {}, {}}, true, false, std::move(done));
+}
+
+void client::list_all(const resource& type, const std::string& ns, list_options options,
+                      json_callback done) {
+  struct pages {
+    nlohmann::json items = nlohmann::json::array();
+  };
+  auto acc = std::make_shared<pages>();
+  auto next = std::make_shared<std::function<void(result<nlohmann::json>)>>();
+  // The continuation refers to itself through a weak pointer, so the chain frees itself.
+  std::weak_ptr<std::function<void(result<nlohmann::json>)>> weak_next = next;
+  *next = [this, type, ns, options, acc, done, weak_next](result<nlohmann::json> page) mutable {
+    if (!page) return done(page.error());
+    auto& list = page.value();
+    if (list.contains("items") && list["items"].is_array())
+      for (auto& item : list["items"]) acc->items.push_back(std::move(item));
+    const std::string token = list.value("/metadata/continue"_json_pointer, std::string());
+    if (token.empty()) {
+      list["items"] = std::move(acc->items);
+      return done(std::move(list));
+    }
+    options.continue_token = token;
+    auto self = weak_next.lock();
+    if (!self) return done(api_error(error_kind::canceled, "listing was abandoned"));
+    this->list(type, ns, options, [self](result<nlohmann::json> r) { (*self)(std::move(r)); });
+  };
+  list(type, ns, options, [next](result<nlohmann::json> r) { (*next)(std::move(r)); });
+}
+
+void client::create(const resource& type, const std::string& ns, nlohmann::json object,
+                    json_callback done) {
+  const bool named = names_itself(object);
+  start("create", {"POST", type.collection_path(ns), object.dump(), "application/json"}, named,
+        !named, std::move(done));
+}
+
+void client::replace(const resource& type, const std::string& ns, const std::string& name,
+                     nlohmann::json object, json_callback done, const std::string& subresource) {
+  start("update",
+        {"PUT", type.object_path(ns, name, subresource), object.dump(), "application/json"}, true,
+        false, std::move(done));
+}
+
+void client::patch(const resource& type, const std::string& ns, const std::string& name,
+                   patch_type kind, nlohmann::json body, json_callback done,
+                   const std::string& subresource, const std::string& field_manager) {
+  std::vector<std::pair<std::string, std::string>> query{{"fieldManager", field_manager}};
+  if (kind == patch_type::apply) query.push_back({"force", "true"});
+  start("patch",
+        {"PATCH", with_query(type.object_path(ns, name, subresource), query), body.dump(),
+         content_type_of(kind)},
+        true, false, std::move(done));
+}
+
+void client::remove(const resource& type, const std::string& ns, const std::string& name,
+                    const delete_options& options, json_callback done) {
+  nlohmann::json body{{"kind", "DeleteOptions"}, {"apiVersion", "v1"}};
+  if (!options.precondition_uid.empty()) body["preconditions"]["uid"] = options.precondition_uid;
+  if (!options.precondition_resource_version.empty())
+    body["preconditions"]["resourceVersion"] = options.precondition_resource_version;
+  if (!options.propagation_policy.empty()) body["propagationPolicy"] = options.propagation_policy;
+  if (options.grace_period_seconds) body["gracePeriodSeconds"] = *options.grace_period_seconds;
+  start("delete", {"DELETE", type.object_path(ns, name), body.dump(), "application/json"}, true,
+        false, std::move(done));
+}
+
+void client::server_group_versions(std::function<void(result<std::set<std::string>>)> done) {
+  start("discovery", {"GET", "/api", {}, {}}, true, false,
+        [this, done](result<nlohmann::json> core) {
+          if (!core) return done(core.error());
+          std::set<std::string> versions;
+          for (const auto& v : core.value().value("versions", nlohmann::json::array()))
+            if (v.is_string()) versions.insert(v.get<std::string>());
+          start("discovery", {"GET", "/apis", {}, {}}, true, false,
+                [versions, done](result<nlohmann::json> groups) mutable {
+                  if (!groups) return done(groups.error());
+                  for (const auto& g : groups.value().value("groups", nlohmann::json::array()))
+                    for (const auto& v : g.value("versions", nlohmann::json::array()))
+                      if (v.contains("groupVersion") && v["groupVersion"].is_string())
+                        versions.insert(v["groupVersion"].get<std::string>());
+                  done(std::move(versions));
+                });
+        });
+}
+
+}  // namespace k8s

@@ -1,0 +1,122 @@
+#pragma once
+// Asynchronous Kubernetes REST calls. Nothing here blocks the calling thread: every call
+// returns at once and its result arrives later through a callback, on one of the client's own
+// threads. Callers that live in an actor turn the callback into a message to themselves.
+//
+// Every request passes the token-bucket rate limiter first. Failures that are safe to repeat
+// are retried with exponential backoff and jitter: connection errors, timeouts and 5xx for
+// idempotent requests, and 429 for any request (the server did not process it), waiting the
+// server's Retry-After when it gives one. A create that asks the server to generate the name
+// is never repeated after an ambiguous failure: the first attempt may have created an object,
+// and only the caller can tell whether another one is wanted.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "k8s/backoff.hpp"
+#include "k8s/config.hpp"
+#include "k8s/error.hpp"
+#include "k8s/http_transport.hpp"
+#include "k8s/resource.hpp"
+
+namespace k8s {
+
+class rate_limiter;
+class scheduler;
+
+struct client_options {
+  double qps = 100;
+  int burst = 200;
+  int max_retries = 4;  // attempts after the first
+  backoff_policy retry_backoff{std::chrono::milliseconds(250), std::chrono::milliseconds(8'000)};
+  transport_options transport{};
+};
+
+struct list_options {
+  std::string label_selector;
+  std::string field_selector;
+  int64_t limit = 0;  // page size; 0: the server's choice (everything)
+  std::string continue_token;
+  std::string resource_version;  // "0": any cached version is fine
+};
+
+struct delete_options {
+  std::string precondition_uid;               // delete only this incarnation of the name
+  std::string precondition_resource_version;  // delete only if unchanged
+  std::string propagation_policy;             // "Foreground", "Background", "Orphan"
+  std::optional<int64_t> grace_period_seconds;
+};
+
+enum class patch_type { merge, json, strategic_merge, apply };
+const char* content_type_of(patch_type type);
+
+// One completed API call, for metrics and logs.
+struct request_record {
+  std::string verb;  // get, list, watch, create, patch, update, delete, discovery
+  std::string path;
+  int status = 0;  // HTTP status; 0 when no response arrived
+  std::chrono::steady_clock::duration latency{};
+  int attempt = 0;  // 0 for the first try
+};
+
+class client {
+ public:
+  using json_callback = std::function<void(result<nlohmann::json>)>;
+
+  explicit client(config cfg, client_options options = {});
+  ~client();
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  void get(const resource& type, const std::string& ns, const std::string& name, json_callback done,
+           const std::string& subresource = {});
+  // One page; the List's metadata.continue names the next page when there is one.
+  void list(const resource& type, const std::string& ns, const list_options& options,
+            json_callback done);
+  // Every page, merged into one List whose metadata.resourceVersion is the last page's.
+  void list_all(const resource& type, const std::string& ns, list_options options,
+                json_callback done);
+  void create(const resource& type, const std::string& ns, nlohmann::json object,
+              json_callback done);
+  void replace(const resource& type, const std::string& ns, const std::string& name,
+               nlohmann::json object, json_callback done, const std::string& subresource = {});
+  void patch(const resource& type, const std::string& ns, const std::string& name, patch_type kind,
+             nlohmann::json body, json_callback done, const std::string& subresource = {},
+             const std::string& field_manager = {});
+  void remove(const resource& type, const std::string& ns, const std::string& name,
+              const delete_options& options, json_callback done);
+  // The group versions the server serves: "v1", "apps/v1", "ray.io/v1", ...
+  void server_group_versions(std::function<void(result<std::set<std::string>>)> done);
+
+  // The building block of the calls above, for paths they do not cover.
+  void request(std::string verb, http_request_spec spec, bool retry_safe, json_callback done);
+
+  // Observes every completed request (called on a client thread; keep it cheap).
+  void set_observer(std::function<void(const request_record&)> observer);
+
+  const config& cfg() const { return transport_.cfg(); }
+  http_transport& transport() { return transport_; }
+  rate_limiter& limiter() { return *limiter_; }
+
+ private:
+  struct attempt_state;
+  struct inflight;
+  void start(std::string verb, http_request_spec spec, bool retry_safe, bool generated_name,
+             json_callback done);
+  void run_attempt(std::shared_ptr<attempt_state> state);
+  void finish_attempt(std::shared_ptr<attempt_state> state, result<http_response> outcome);
+
+  http_transport transport_;
+  client_options options_;
+  std::unique_ptr<rate_limiter> limiter_;
+  std::unique_ptr<scheduler> scheduler_;
+  std::unique_ptr<inflight> inflight_;
+  std::shared_ptr<std::function<void(const request_record&)>> observer_;
+};
+
+}  // namespace k8s

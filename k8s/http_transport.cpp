@@ -1,0 +1,210 @@
+#include "k8s/http_transport.hpp"
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <cpprest/containerstream.h>
+#include <cpprest/http_client.h>
+#include <pplx/threadpool.h>
+#include <boost/asio/ssl.hpp>
+#include <cerrno>
+#include <mutex>
+
+namespace k8s {
+
+namespace http = web::http;
+namespace client = web::http::client;
+
+namespace {
+
+void init_io_pool(int threads) {
+  static std::once_flag once;
+  std::call_once(once, [threads] {
+    try {
+      crossplat::threadpool::initialize_with_threads(static_cast<size_t>(threads));
+    } catch (const std::exception&) {
+      // Someone used the library before us and the pool already exists: keep it.
+    }
+  });
+}
+
+// Applied to every new connection's TLS context.
+void configure_tls(const tls_material& tls, boost::asio::ssl::context& ctx) {
+  if (!tls.ca_pem.empty()) {
+    // Trust exactly the cluster's CA, as client-go does. A fresh store also skips parsing the
+    // system bundle, which costs tens of milliseconds of CPU per connection.
+    SSL_CTX_set_cert_store(ctx.native_handle(), X509_STORE_new());
+    ctx.add_certificate_authority(boost::asio::buffer(tls.ca_pem));
+  }
+  if (!tls.client_cert_pem.empty()) {
+    ctx.use_certificate_chain(boost::asio::buffer(tls.client_cert_pem));
+    ctx.use_private_key(boost::asio::buffer(tls.client_key_pem), boost::asio::ssl::context::pem);
+  }
+}
+
+client::http_client_config client_config(const config& cfg, std::chrono::seconds idle_timeout) {
+  client::http_client_config c;
+  c.set_timeout(idle_timeout);
+  c.set_validate_certificates(!cfg.tls.insecure_skip_verify);
+  auto tls = cfg.tls;
+  c.set_ssl_context_callback([tls](boost::asio::ssl::context& ctx) { configure_tls(tls, ctx); });
+  return c;
+}
+
+bool contains(const std::string& text, const char* needle) {
+  return text.find(needle) != std::string::npos;
+}
+
+api_error error_from_exception(std::exception_ptr ep, const std::string& server) {
+  try {
+    std::rethrow_exception(ep);
+  } catch (const http::http_exception& e) {
+    const std::string what = e.what();
+    const int code = e.error_code().value();
+    const std::string detail = what + " (" + e.error_code().message() + ")";
+    if (code == ECANCELED || contains(what, "canceled"))
+      return {error_kind::canceled, "request to " + server + " was cancelled"};
+    if (code == ETIMEDOUT || contains(what, "timed out"))
+      return {error_kind::timeout, "no response from " + server + " in time: " + detail};
+    if (contains(what, "SSL") || contains(what, "handshake"))
+      return {error_kind::tls, "TLS with " + server + " failed: " + detail};
+    return {error_kind::transport, "cannot reach " + server + ": " + detail};
+  } catch (const pplx::task_canceled&) {
+    return {error_kind::canceled, "request to " + server + " was cancelled"};
+  } catch (const std::exception& e) {
+    return {error_kind::transport, "request to " + server + " failed: " + e.what()};
+  }
+}
+
+std::optional<int> retry_after_of(const http::http_response& r) {
+  auto it = r.headers().find("Retry-After");
+  if (it == r.headers().end()) return std::nullopt;
+  try {
+    return std::stoi(it->second);  // an HTTP-date form is ignored: the caller's backoff applies
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+class cpprest_stream final : public http_stream {
+ public:
+  explicit cpprest_stream(std::string server) : server_(std::move(server)) {}
+
+  result<std::optional<std::string>> read_line() override {
+    try {
+      concurrency::streams::container_buffer<std::string> line;
+      const size_t n = body_.read_line(line).get();
+      if (n == 0 && line.collection().empty() && body_.is_eof())
+        return std::optional<std::string>{};
+      return std::optional<std::string>{std::move(line.collection())};
+    } catch (...) {
+      return error_from_exception(std::current_exception(), server_);
+    }
+  }
+
+  void cancel() override { cts_.cancel(); }
+
+  pplx::cancellation_token token() const { return cts_.get_token(); }
+  void attach(http::http_response response) {
+    response_ = std::move(response);
+    body_ = response_.body();
+  }
+
+ private:
+  std::string server_;
+  pplx::cancellation_token_source cts_;
+  http::http_response response_;
+  concurrency::streams::istream body_;
+};
+
+}  // namespace
+
+struct http_transport::impl {
+  transport_options options;
+  client::http_client requests;
+  client::http_client streams;
+
+  impl(const config& cfg, transport_options opts)
+      : options(std::move(opts)),
+        requests(cfg.server, client_config(cfg, options.request_timeout)),
+        streams(cfg.server, client_config(cfg, options.stream_idle_timeout)) {}
+
+  http::http_request build(const config& cfg, const http_request_spec& spec) const {
+    http::http_request req(spec.method);
+    req.set_request_uri(web::uri(spec.target));
+    if (cfg.token) {
+      const std::string token = cfg.token->token();
+      if (!token.empty()) req.headers().add("Authorization", "Bearer " + token);
+    }
+    req.headers().add("Accept", "application/json");
+    req.headers().add("User-Agent", options.user_agent);
+    if (!spec.body.empty() || !spec.content_type.empty())
+      req.set_body(std::string(spec.body), spec.content_type);
+    return req;
+  }
+};
+
+http_transport::http_transport(const config& cfg, transport_options options) : cfg_(cfg) {
+  if (cfg_.server.empty()) throw config_error("no API server address configured");
+  init_io_pool(options.io_threads);
+  try {
+    // Fail now, with a config error, on PEM material the TLS library would reject later.
+    boost::asio::ssl::context probe(boost::asio::ssl::context::tls_client);
+    configure_tls(cfg_.tls, probe);
+  } catch (const std::exception& e) {
+    throw config_error(std::string("unusable TLS material in ") + cfg_.origin + ": " + e.what());
+  }
+  impl_ = std::make_unique<impl>(cfg_, std::move(options));
+}
+
+http_transport::~http_transport() = default;
+
+void http_transport::send(http_request_spec spec, std::function<void(result<http_response>)> done) {
+  auto finish = std::make_shared<std::function<void(result<http_response>)>>(std::move(done));
+  const std::string server = cfg_.server;
+  http::http_request req;
+  try {
+    req = impl_->build(cfg_, spec);
+  } catch (const std::exception& e) {
+    (*finish)(api_error(error_kind::config, e.what()));
+    return;
+  }
+  impl_->requests.request(req)
+      .then([](http::http_response r) {
+        const int status = r.status_code();
+        const auto retry_after = retry_after_of(r);
+        return r.extract_utf8string(true).then([status, retry_after](std::string body) {
+          return http_response{status, std::move(body), retry_after};
+        });
+      })
+      .then([finish, server](pplx::task<http_response> t) {
+        std::optional<result<http_response>> outcome;
+        try {
+          outcome.emplace(t.get());
+        } catch (...) {
+          outcome.emplace(error_from_exception(std::current_exception(), server));
+        }
+        (*finish)(std::move(*outcome));
+      });
+}
+
+result<std::unique_ptr<http_stream>> http_transport::open_stream(
+    http_request_spec spec, const std::function<void(http_stream&)>& on_open) {
+  auto stream = std::make_unique<cpprest_stream>(cfg_.server);
+  if (on_open) on_open(*stream);
+  try {
+    auto response = impl_->streams.request(impl_->build(cfg_, spec), stream->token()).get();
+    const int status = response.status_code();
+    if (status < 200 || status > 299) {
+      auto err = api_error::from_http(status, response.extract_utf8string(true).get());
+      err.set_retry_after_seconds(retry_after_of(response));
+      return err;
+    }
+    stream->attach(std::move(response));
+  } catch (...) {
+    return error_from_exception(std::current_exception(), cfg_.server);
+  }
+  return std::unique_ptr<http_stream>(std::move(stream));
+}
+
+}  // namespace k8s
