@@ -123,6 +123,10 @@ TEST_CASE("watch: a dropped stream resumes from the last resourceVersion without
     w.start_chunked(200);
     if (watches++ == 0) {
       w.write_chunk(event_line("ADDED", pod("b", "11")));
+      // Cut only once the event has been consumed; what was in flight when a stream is cut is
+      // simply received again after the resume.
+      const auto deadline = std::chrono::steady_clock::now() + 5s;
+      while (rec.summary().size() < 4 && std::chrono::steady_clock::now() < deadline) w.wait(5ms);
       return w.close_abruptly();
     }
     w.write_chunk(event_line("DELETED", pod("a", "12")));
