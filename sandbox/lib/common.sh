@@ -159,13 +159,33 @@ stop_pids() {
   done
 }
 
+# An exited component stays in the process table until its parent reaps it.
+# Reap our own children; give init a moment for the rest, so a process
+# listing right after `down` shows nothing of the instance.
+await_reaped() {
+  local pid stat rest ppid deadline=$((SECONDS + 3))
+  for pid in "$@"; do
+    while stat=$(cat 2>/dev/null "/proc/$pid/stat"); do
+      rest=${stat##*) }
+      read -r _ ppid _ <<<"$rest"
+      if [[ $ppid == "$$" ]]; then
+        wait "$pid" 2>/dev/null || true
+        break
+      fi
+      ((SECONDS < deadline)) || break
+      sleep 0.1
+    done
+  done
+}
+
 stop_instance() {
-  local i c pid rc=0 strays
+  local i c pid rc=0 strays stopped=()
   for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
     c=${COMPONENTS[i]}
     if pid=$(pid_of "$c"); then
       log "stopping $c (pid $pid)"
       stop_pids 20 "$pid" || rc=1
+      stopped+=("$pid")
     fi
     rm -f "$PID_DIR/$c.pid"
   done
@@ -173,7 +193,9 @@ stop_instance() {
   if ((${#strays[@]})); then
     log "stopping processes of instance '$INSTANCE' without PID file: ${strays[*]}"
     stop_pids 20 "${strays[@]}" || rc=1
+    stopped+=("${strays[@]}")
   fi
+  await_reaped "${stopped[@]}"
   return "$rc"
 }
 

@@ -22,11 +22,11 @@ ensure_kube_binaries() {
   exec 9>&-
 }
 
-# Prints "URI SUITE KEYRING" for each of the machine's Debian archive entries
-# of bookworm and bookworm-security (KEYRING is "-" when none is named).
+# Prints "URI SUITE KEYRING" for each apt entry with component main, from
+# both the one-line and the deb822 formats (KEYRING is "-" when none is named).
 debian_archive_entries() {
-  local f
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+  local f etc=${1:-/etc/apt}
+  for f in "$etc/sources.list" "$etc"/sources.list.d/*.list; do
     [[ -r $f ]] || continue
     awk '
       { sub(/#.*/, "") }
@@ -43,7 +43,7 @@ debian_archive_entries() {
         if (main) print $i, $(i + 1), kr
       }' "$f"
   done
-  for f in /etc/apt/sources.list.d/*.sources; do
+  for f in "$etc"/sources.list.d/*.sources; do
     [[ -r $f ]] || continue
     # Paragraph mode: one stanza per record, one field line per awk field.
     awk -v RS= -F'\n' '
@@ -81,7 +81,7 @@ write_private_apt() {
       printf 'deb-src %s %s main\n' "$uri" "$suite"
     fi
     n=$((n + 1))
-  done < <(debian_archive_entries | sort -u) >>"$dir/sources.list"
+  done < <(debian_archive_entries /etc/apt | sort -u) >>"$dir/sources.list"
   if ((n == 0)); then
     log "no bookworm entry in the machine's apt sources; using http://deb.debian.org/debian"
     printf 'deb-src http://deb.debian.org/debian bookworm main\n' >"$dir/sources.list"
@@ -190,7 +190,9 @@ build_kube_binaries() {
     "$(go version)" >"$tmp/out/BUILD-INFO"
   rm -rf "$KUBE_BIN_DIR"
   mv -T "$tmp/out" "$KUBE_BIN_DIR"
-  build_phase "done: $KUBE_BIN_DIR"
   unset GOPATH GO111MODULE CGO_ENABLED GOFLAGS GOCACHE GOMAXPROCS
+  # Source tree and Go build cache: on a busy machine removing them takes minutes.
+  build_phase "binaries cached in $KUBE_BIN_DIR; removing the build tree"
   cleanup_paths
+  log "Kubernetes $KUBE_VERSION built in $((SECONDS - BUILD_T0))s"
 }
