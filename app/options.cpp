@@ -43,7 +43,10 @@ parse_outcome parse_options(int argc, const char* const argv[]) {
           "burst", po::value(&o.burst)->default_value(o.burst), "API request burst")(
           "log-level", po::value(&o.log_level)->default_value(o.log_level),
           "trace, debug, info, warn or error")(
-          "log-format", po::value(&o.log_format)->default_value(o.log_format), "text or json");
+          "log-format", po::value(&o.log_format)->default_value(o.log_format), "text or json")(
+          "fault-injection", po::bool_switch(&o.fault_injection),
+          "testing only: a RayCluster annotated ray-operator.dev/fail-reconcile=true makes its "
+          "reconciler fail");
 
   parse_outcome out;
   std::ostringstream help;

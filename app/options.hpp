@@ -15,6 +15,7 @@ struct options {
   int burst = 200;
   std::string log_level = "info";   // trace, debug, info, warn, error
   std::string log_format = "text";  // text or json
+  bool fault_injection = false;     // testing only: honour ray-operator.dev/fail-reconcile
   bool show_help = false;
   bool show_version = false;
 };

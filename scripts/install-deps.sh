@@ -7,7 +7,7 @@ packages=(
   build-essential cmake g++ make pkg-config clang-format
   libcaf-dev libcpprest-dev libboost-dev libboost-program-options-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev catch2
   libssl-dev openssl ca-certificates prometheus-cpp-dev
-  curl procps iproute2 python3
+  curl procps iproute2 python3 jq
 )
 
 missing=()

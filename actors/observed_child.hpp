@@ -1,0 +1,20 @@
+#pragma once
+// Reduction of owned non-pod children (Services, StatefulSets, RBAC objects) to what the
+// RayCluster actor compares: identity, owner, our spec-hash annotation and a few status fields.
+
+#include <nlohmann/json.hpp>
+
+#include "actors/protocol.hpp"
+
+namespace actors {
+
+observed_child reduce_child(const nlohmann::json& object);
+// "Kind/name": the key of a child in a RayCluster actor's map.
+std::string child_key(const std::string& kind, const std::string& name);
+// The cluster an object belongs to, from its ray.io/cluster label; empty name when unlabelled.
+cluster_key cluster_of(const nlohmann::json& object);
+// ResourceVersions are etcd revisions: comparing them numerically tells which of two views of
+// one object is newer. Unparseable versions compare as 0.
+uint64_t revision(const std::string& resource_version);
+
+}  // namespace actors

@@ -1,0 +1,40 @@
+#pragma once
+// The desired children of a RayCluster, built from with_defaults() output. Pure functions: the
+// actors compare these with what they observe (through the spec-hash annotation) and write
+// the difference. Every child carries a controller ownerReference to the RayCluster (so
+// deleting it garbage-collects them), the labels Ray's tools rely on, and the annotation
+// ray.io/desired-spec-hash (a hash of the rest of the desired object).
+
+#include <cstddef>
+#include <nlohmann/json.hpp>
+
+namespace ray {
+
+// The Pod template of the head: the Ray container gets `ray start --head ...`, Ray's env,
+// ports, /dev/shm, probes when none are set; with in-tree autoscaling, the `autoscaler`
+// sidecar, the shared /tmp/ray volume and the autoscaler's service account.
+nlohmann::json desired_head_pod_template(const nlohmann::json& cluster);
+// Likewise for a worker group: `ray start --address=...`, the wait-gcs-ready init container,
+// restartPolicy Never unless the template sets one.
+nlohmann::json desired_worker_pod_template(const nlohmann::json& cluster, size_t group_index);
+
+// StatefulSet <C>-head: 1 replica (0 when spec.suspend), the head pod template, optional
+// volumeClaimTemplates from headGroupSpec.volumeClaimTemplates.
+nlohmann::json desired_head_statefulset(const nlohmann::json& cluster);
+// Service <C>-head-svc: the head's type, its named ports or the five defaults.
+nlohmann::json desired_head_service(const nlohmann::json& cluster);
+// Service <C>-workers: headless, publishNotReadyAddresses, selecting the cluster's workers.
+nlohmann::json desired_workers_service(const nlohmann::json& cluster);
+// One worker Pod of a group (metadata.generateName "<C>-<group>-worker-").
+nlohmann::json desired_worker_pod(const nlohmann::json& cluster, size_t group_index);
+
+// With in-tree autoscaling: the autoscaler's ServiceAccount (null when the head template names
+// its own, which the user must then create), Role and RoleBinding, all named <C>.
+nlohmann::json desired_autoscaler_service_account(const nlohmann::json& cluster);
+nlohmann::json desired_autoscaler_role(const nlohmann::json& cluster);
+nlohmann::json desired_autoscaler_role_binding(const nlohmann::json& cluster);
+
+// The spec-hash annotation's value for an object (computed over everything but that annotation).
+std::string desired_spec_hash(const nlohmann::json& object);
+
+}  // namespace ray

@@ -1,0 +1,57 @@
+#pragma once
+// Building blocks shared by ray_start.cpp, pod_template.cpp and children.cpp. Internal to
+// ray/: the public API is ray_start.hpp and children.hpp.
+//
+// Inputs are with_defaults() output, but a RayCluster is still user data: every reader here
+// tolerates a missing or wrongly-typed field instead of throwing.
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace ray::detail {
+
+using nlohmann::json;
+
+// obj[key] when obj is an object holding key, else a null.
+const json& member(const json& obj, const char* key);
+// A string as-is, a number as its decimal text, a bool as "true"/"false", anything else "".
+// rayStartParams and quantities are strings in the schema, but YAML authors write `port: 6379`.
+std::string text(const json& value);
+
+std::string cluster_name(const json& cluster);
+std::string cluster_namespace(const json& cluster);
+bool autoscaling_enabled(const json& cluster);
+// The head's GCS port as text: head rayStartParams["port"], else 6379.
+std::string head_port(const json& cluster);
+// "<C>-head-svc.<ns>.svc.cluster.local"
+std::string head_fqdn(const json& cluster);
+
+// The first `ulimit` part of every generated command; KUBERAY_GEN_RAY_START_CMD omits it.
+constexpr const char* ulimit_prefix = "ulimit -n ${RAY_START_ULIMIT_OPEN_FILES:-65536}; ";
+
+// Container env: appends {name, value} / {name, valueFrom.fieldRef} unless `name` is present.
+void add_env(json& container, const std::string& name, const std::string& value);
+void add_field_env(json& container, const std::string& name, const std::string& field_path);
+
+// Adds an emptyDir volume `volume` (unless the pod has one of that name) mounted at `path` in
+// `container` (unless something is already mounted there). `empty_dir` is the emptyDir body.
+void add_empty_dir(json& pod_spec, json& container, const std::string& volume,
+                   const std::string& path, const json& empty_dir);
+
+// Ray's env in the Ray container (KubeRay's setContainerEnvVars), only where absent.
+void add_ray_env(json& container, const json& cluster, bool head, const std::string& start_cmd);
+// /dev/shm as a memory-backed emptyDir, unless mounted already or plasma-directory is set.
+void add_shared_memory(json& pod_spec, json& container, const json& params);
+// Liveness and readiness probes, each only when the user set none.
+void add_probes(json& container, const json& cluster, const json& params, bool head);
+// The worker's `wait-gcs-ready` init container, built from the user's Ray container.
+json wait_gcs_ready_container(const json& user_ray_container, const json& cluster);
+// The head's `autoscaler` sidecar, built from the user's Ray container and autoscalerOptions.
+json autoscaler_sidecar(const json& cluster, const json& user_ray_container);
+
+// Labels every child of the cluster carries; `node_type` adds node-type and identifier.
+json child_labels(const json& cluster, const std::optional<std::string>& node_type);
+
+}  // namespace ray::detail

@@ -1,0 +1,40 @@
+#pragma once
+// The RayCluster status, computed from the spec and what is observed. KubeRay's fields, plus a
+// standard Ready condition (so `kubectl wait --for=condition=Ready` works), a SpecValid
+// condition, and per-group counts. Unlike KubeRay's, `state` is accurate in both directions: a
+// cluster that was ready and lost its head or a worker becomes "unhealthy" until it recovers.
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ray/observed.hpp"
+#include "ray/validation.hpp"
+
+namespace ray {
+
+struct status_inputs {
+  // The RayCluster as stored (its status is the previous status; conditions keep their
+  // lastTransitionTime when their status does not change).
+  const nlohmann::json* stored = nullptr;
+  // with_defaults(stored); unused (may be null) when `problems` is not empty.
+  const nlohmann::json* defaulted = nullptr;
+  std::vector<spec_problem> problems;  // validation problems; non-empty: SpecValid False
+  std::vector<observed_pod> pods;      // every pod labelled ray.io/cluster=<name>
+  std::optional<observed_service> head_service;
+  // A failure of the last reconcile step that created or deleted pods, for the ReplicaFailure
+  // condition: reason (KubeRay's, e.g. "FailedCreateWorkerPod") and message. Empty: none.
+  std::string replica_failure_reason;
+  std::string replica_failure_message;
+  std::string now;  // RFC 3339, e.g. "2026-01-02T03:04:05Z"
+};
+
+// The complete new status object.
+nlohmann::json compute_status(const status_inputs& in);
+
+// Whether writing `next` over `previous` would change anything but lastUpdateTime: the
+// operator writes the status only then.
+bool status_differs(const nlohmann::json& previous, const nlohmann::json& next);
+
+}  // namespace ray

@@ -1,0 +1,143 @@
+# Shared by the end-to-end tests: they drive a real sandbox (kube-apiserver, etcd,
+# kube-controller-manager, the kubelet simulator) with the real kubectl, as a user would.
+# Each test runs in its own namespace with its own operator process watching only that
+# namespace, so tests run side by side without seeing each other.
+set -euo pipefail
+
+E2E_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+E2E_BUILD_DIR=${E2E_BUILD_DIR:-$E2E_REPO/build}
+E2E_INSTANCE=${E2E_INSTANCE:-e2e}
+E2E_STATE=${RAY_OPERATOR_STATE:-$HOME/.local/state/ray-operator}/sandbox/$E2E_INSTANCE
+E2E_LOGS=${E2E_LOGS:-$E2E_BUILD_DIR/e2e-logs}
+export KUBECONFIG=$E2E_STATE/kubeconfig
+mkdir -p "$E2E_LOGS"
+
+E2E_CASE=$(basename "$0" .sh)
+NS=""
+OP_PID=""
+STEP=""
+
+say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+# kubectl without its client/server version-skew warning (the sandbox is 1.20).
+k() { kubectl "$@" 2> >(grep -v -i 'version difference\|skew' >&2); }
+
+fail() {
+  say "FAILED: ${STEP:+$STEP: }$*"
+  if [ -n "$NS" ]; then
+    say "--- objects in $NS"
+    k get all,raycluster,events -n "$NS" -o wide 2>&1 | tail -60 || true
+  fi
+  if [ -n "$OP_PID" ] && [ -f "$E2E_LOGS/$E2E_CASE-operator.log" ]; then
+    say "--- operator log (tail)"
+    tail -40 "$E2E_LOGS/$E2E_CASE-operator.log" || true
+  fi
+  exit 1
+}
+
+step() {
+  STEP=$*
+  say "step: $*"
+}
+
+# wait_until SECONDS DESCRIPTION COMMAND... — polls COMMAND until it succeeds, failing at the
+# deadline. Never a fixed sleep: the test goes on the moment the condition holds.
+wait_until() {
+  local secs=$1 what=$2
+  shift 2
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then fail "no $what within ${secs}s"; fi
+    sleep 0.2
+  done
+}
+
+# holds SECONDS DESCRIPTION COMMAND... — checks COMMAND keeps succeeding for SECONDS.
+holds() {
+  local secs=$1 what=$2
+  shift 2
+  local deadline=$((SECONDS + secs))
+  while ((SECONDS < deadline)); do
+    "$@" >/dev/null 2>&1 || fail "$what stopped holding"
+    sleep 0.5
+  done
+}
+
+assert_eq() {
+  [ "$1" = "$2" ] || fail "${3:-value}: expected '$2', got '$1'"
+}
+
+# jsonpath of one object: get KIND NAME JSONPATH
+get() { k get -n "$NS" "$1" "$2" -o "jsonpath=$3"; }
+
+count_pods() {
+  k get pods -n "$NS" -l "$1" --no-headers 2>/dev/null | grep -c . || true
+}
+
+new_namespace() {
+  NS="e2e-${E2E_CASE//_/-}-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  k create namespace "$NS" >/dev/null
+  say "namespace $NS"
+}
+
+start_operator() {
+  "$E2E_BUILD_DIR/app/ray-operator" --namespaces "$NS" --log-level debug "$@" \
+    >>"$E2E_LOGS/$E2E_CASE-operator.log" 2>&1 &
+  OP_PID=$!
+}
+
+stop_operator() {
+  local sig=${1:-TERM}
+  if [ -n "$OP_PID" ] && kill -0 "$OP_PID" 2>/dev/null; then
+    kill "-$sig" "$OP_PID" 2>/dev/null || true
+    wait "$OP_PID" 2>/dev/null || true
+  fi
+  OP_PID=""
+}
+
+cleanup() {
+  local rc=$?
+  stop_operator TERM
+  if [ -n "$NS" ]; then k delete namespace "$NS" --wait=false >/dev/null 2>&1 || true; fi
+  if ((rc == 0)); then say "PASSED: $E2E_CASE"; fi
+  exit $rc
+}
+trap cleanup EXIT
+
+[ -f "$KUBECONFIG" ] || fail "no sandbox '$E2E_INSTANCE' ($KUBECONFIG missing): run sandbox/up $E2E_INSTANCE"
+
+# A small RayCluster: NAME REPLICAS [AUTOSCALING=false] [MIN=0] [MAX=10]
+apply_cluster() {
+  local name=$1 replicas=$2 autoscaling=${3:-false} min=${4:-0} max=${5:-10}
+  k apply -n "$NS" -f - >/dev/null <<YAML
+apiVersion: ray.io/v1
+kind: RayCluster
+metadata: {name: $name}
+spec:
+  rayVersion: "2.9.0"
+  enableInTreeAutoscaling: $autoscaling
+  headGroupSpec:
+    rayStartParams: {}
+  workerGroupSpecs:
+  - groupName: workers
+    replicas: $replicas
+    minReplicas: $min
+    maxReplicas: $max
+    rayStartParams: {}
+YAML
+}
+
+worker_pods() { k get pods -n "$NS" -l "ray.io/cluster=$1,ray.io/node-type=worker" -o name | sed 's|pod/||' | sort; }
+live_worker_count() {
+  k get pods -n "$NS" -l "ray.io/cluster=$1,ray.io/node-type=worker" \
+    -o jsonpath='{range .items[*]}{.metadata.deletionTimestamp}{"|"}{end}' | tr '|' '\n' | grep -c '^$' || true
+}
+# Worker pods not being deleted, as a number; for wait_until.
+workers_are() { [ "$(k get pods -n "$NS" -l "ray.io/cluster=$1,ray.io/node-type=worker" -o json | jq '[.items[] | select(.metadata.deletionTimestamp == null)] | length')" = "$2" ]; }
+workers_running_are() { [ "$(k get pods -n "$NS" -l "ray.io/cluster=$1,ray.io/node-type=worker" -o json | jq '[.items[] | select(.metadata.deletionTimestamp == null and .status.phase == "Running")] | length')" = "$2" ]; }
+cluster_condition() { get raycluster "$1" "{.status.conditions[?(@.type==\"$2\")].status}"; }
+cluster_condition_is() { [ "$(cluster_condition "$1" "$2")" = "$3" ]; }
+cluster_state_is() { [ "$(get raycluster "$1" '{.status.state}')" = "$2" ]; }
+ready_cluster() { wait_until "${2:-90}" "RayCluster $1 Ready" cluster_condition_is "$1" Ready True; }
+# Lines the operator logged for writes so far (its debug log names each write).
+operator_writes() { grep -c ' write ' "$E2E_LOGS/$E2E_CASE-operator.log" || true; }

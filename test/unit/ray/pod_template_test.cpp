@@ -1,0 +1,304 @@
+#include <catch2/catch.hpp>
+
+#include "cluster_fixture.hpp"
+#include "ray/children.hpp"
+
+using namespace ray;
+using namespace ray_test;
+using nlohmann::json;
+
+namespace {
+
+const std::string seed_head_cmd =
+    "ulimit -n ${RAY_START_ULIMIT_OPEN_FILES:-65536}; ray start --head --block "
+    "--dashboard-agent-listen-port=52365 --dashboard-host=0.0.0.0 --memory=2147483648 "
+    "--metrics-export-port=8080 --no-monitor --num-cpus=1";
+
+json ray_of(const json& tmpl) {
+  return tmpl["spec"]["containers"][0];
+}
+
+}  // namespace
+
+TEST_CASE("head template: Ray's labels are added to the template's") {
+  json cluster = seed_cluster();
+  cluster["spec"]["headGroupSpec"]["template"]["metadata"]["labels"] = {{"team", "ml"}};
+  const json labels = desired_head_pod_template(cluster)["metadata"]["labels"];
+  CHECK(labels == json{{"team", "ml"},
+                       {"ray.io/cluster", "basic-ray-cluster"},
+                       {"ray.io/node-type", "head"},
+                       {"ray.io/group", "headgroup"},
+                       {"ray.io/identifier", "basic-ray-cluster-head"},
+                       {"ray.io/is-ray-node", "yes"},
+                       {"app.kubernetes.io/name", "kuberay"},
+                       {"app.kubernetes.io/created-by", "ray-operator"}});
+}
+
+TEST_CASE("head template: a template label cannot override ray.io/cluster, node-type or group") {
+  json cluster = seed_cluster();
+  cluster["spec"]["headGroupSpec"]["template"]["metadata"]["labels"] = {
+      {"ray.io/cluster", "other"},
+      {"ray.io/node-type", "worker"},
+      {"ray.io/group", "small-worker"},
+      {"app.kubernetes.io/name", "my-app"}};
+  const json labels = desired_head_pod_template(cluster)["metadata"]["labels"];
+  CHECK(labels["ray.io/cluster"] == "basic-ray-cluster");
+  CHECK(labels["ray.io/node-type"] == "head");
+  CHECK(labels["ray.io/group"] == "headgroup");
+  CHECK(labels["app.kubernetes.io/name"] == "my-app");
+}
+
+TEST_CASE("worker template: labels name the worker group") {
+  const json labels = desired_worker_pod_template(seed_cluster(), 0)["metadata"]["labels"];
+  CHECK(labels["ray.io/node-type"] == "worker");
+  CHECK(labels["ray.io/group"] == "small-worker");
+  CHECK(labels["ray.io/identifier"] == "basic-ray-cluster-worker");
+  CHECK(desired_worker_pod_template(seed_cluster(), 1).is_null());
+}
+
+TEST_CASE("head template: user fields of the template are kept") {
+  json cluster = plain_cluster();
+  json& tmpl = cluster["spec"]["headGroupSpec"]["template"];
+  tmpl["metadata"]["annotations"] = {{"note", "x"}};
+  tmpl["metadata"]["namespace"] = "elsewhere";
+  tmpl["spec"]["nodeSelector"] = {{"pool", "cpu"}};
+  tmpl["spec"]["containers"][0]["imagePullPolicy"] = "Always";
+  tmpl["spec"]["containers"].push_back({{"name", "sidecar"}, {"image", "busybox"}});
+  const json out = desired_head_pod_template(cluster);
+  CHECK(out["metadata"]["annotations"] == json{{"note", "x"}});
+  CHECK_FALSE(out["metadata"].contains("namespace"));
+  CHECK(out["spec"]["nodeSelector"] == json{{"pool", "cpu"}});
+  CHECK(ray_of(out)["imagePullPolicy"] == "Always");
+  CHECK(ray_of(out)["resources"]["limits"]["memory"] == "2Gi");
+  REQUIRE(out["spec"]["containers"].size() == 2);
+  CHECK(out["spec"]["containers"][1] == json{{"name", "sidecar"}, {"image", "busybox"}});
+}
+
+TEST_CASE("ray container: bash -c runs the ulimit and ray start command") {
+  const json ray = ray_of(desired_head_pod_template(seed_cluster()));
+  CHECK(ray["command"] == json{"/bin/bash", "-c", "--"});
+  CHECK(ray["args"] == json{seed_head_cmd});
+}
+
+TEST_CASE("ray container: a user command that runs ray start is left alone") {
+  json cluster = seed_cluster();
+  head_container(cluster)["command"] = {"sh", "-c"};
+  head_container(cluster)["args"] = {"ray start --head --block --port=6379"};
+  const json ray = ray_of(desired_head_pod_template(cluster));
+  CHECK(ray["command"] == json{"sh", "-c"});
+  CHECK(ray["args"] == json{"ray start --head --block --port=6379"});
+  CHECK(env_value(ray, "KUBERAY_GEN_RAY_START_CMD").rfind("ray start --head --block", 0) == 0);
+}
+
+TEST_CASE("ray container: a user command without ray start runs before it") {
+  json cluster = seed_cluster();
+  head_container(cluster)["command"] = {"pip", "install"};
+  head_container(cluster)["args"] = {"emoji"};
+  const json ray = ray_of(desired_head_pod_template(cluster));
+  CHECK(ray["command"] == json{"/bin/bash", "-c", "--"});
+  CHECK(ray["args"] == json{"pip install emoji && " + seed_head_cmd});
+}
+
+TEST_CASE("ray container: the overwrite-container-cmd annotation keeps the user's command") {
+  json cluster = seed_cluster();
+  cluster["metadata"]["annotations"] = {{"ray.io/overwrite-container-cmd", "true"}};
+  head_container(cluster)["command"] = {"my-entrypoint"};
+  const json ray = ray_of(desired_head_pod_template(cluster));
+  CHECK(ray["command"] == json{"my-entrypoint"});
+  CHECK_FALSE(ray.contains("args"));
+}
+
+TEST_CASE("ray container: head env is KubeRay's, the start command without the ulimit") {
+  const json ray = ray_of(desired_head_pod_template(seed_cluster()));
+  CHECK(env_field(ray, "RAY_CLUSTER_NAME") == "metadata.labels['ray.io/cluster']");
+  CHECK(env_field(ray, "RAY_CLUSTER_NAMESPACE") == "metadata.namespace");
+  CHECK(env_field(ray, "RAY_CLOUD_INSTANCE_ID") == "metadata.name");
+  CHECK(env_field(ray, "RAY_NODE_TYPE_NAME") == "metadata.labels['ray.io/group']");
+  CHECK(env_value(ray, "KUBERAY_GEN_RAY_START_CMD") ==
+        seed_head_cmd.substr(seed_head_cmd.find("ray start")));
+  CHECK(env_value(ray, "RAY_PORT") == "6379");
+  CHECK(env_value(ray, "RAY_ADDRESS") == "127.0.0.1:6379");
+  CHECK(env_value(ray, "RAY_USAGE_STATS_KUBERAY_IN_USE") == "1");
+  CHECK(env_value(ray, "RAY_DASHBOARD_ENABLE_K8S_DISK_USAGE") == "1");
+  CHECK(named(ray["env"], "FQ_RAY_IP").is_null());
+  CHECK(named(ray["env"], "RAY_IP").is_null());
+}
+
+TEST_CASE("ray container: a user's env var wins and is not duplicated") {
+  json cluster = seed_cluster();
+  head_container(cluster)["env"] = {{{"name", "RAY_ADDRESS"}, {"value", "custom:1"}},
+                                    {{"name", "MY_VAR"}, {"value", "1"}}};
+  const json ray = ray_of(desired_head_pod_template(cluster));
+  CHECK(env_value(ray, "RAY_ADDRESS") == "custom:1");
+  CHECK(env_count(ray, "RAY_ADDRESS") == 1);
+  CHECK(ray["env"][0]["name"] == "RAY_ADDRESS");
+  CHECK(ray["env"][1]["name"] == "MY_VAR");
+}
+
+TEST_CASE("worker template: RAY_ADDRESS, FQ_RAY_IP and RAY_IP point at the head service") {
+  const json ray = ray_of(desired_worker_pod_template(seed_cluster(), 0));
+  const std::string fqdn = "basic-ray-cluster-head-svc.default.svc.cluster.local";
+  CHECK(env_value(ray, "RAY_ADDRESS") == fqdn + ":6379");
+  CHECK(env_value(ray, "FQ_RAY_IP") == fqdn);
+  CHECK(env_value(ray, "RAY_IP") == "basic-ray-cluster-head-svc");
+  CHECK(tokens(ray["args"][0].get<std::string>()).count("--address=" + fqdn + ":6379") == 1);
+}
+
+TEST_CASE("head template: the five default ports when the container names none") {
+  const json ports = ray_of(desired_head_pod_template(seed_cluster()))["ports"];
+  CHECK(ports == json::parse(R"([
+    {"name": "gcs-server", "containerPort": 6379}, {"name": "dashboard", "containerPort": 8265},
+    {"name": "client", "containerPort": 10001}, {"name": "metrics", "containerPort": 8080},
+    {"name": "serve", "containerPort": 8000}])"));
+}
+
+TEST_CASE("head template: declared ports are kept and metrics is added") {
+  json cluster = seed_cluster();
+  head_container(cluster)["ports"] = {{{"name", "gcs"}, {"containerPort", 6379}}};
+  const json ports = ray_of(desired_head_pod_template(cluster))["ports"];
+  CHECK(ports == json::parse(R"([{"name": "gcs", "containerPort": 6379},
+                                 {"name": "metrics", "containerPort": 8080}])"));
+  head_container(cluster)["ports"].push_back({{"name", "metrics"}, {"containerPort", 9999}});
+  CHECK(ray_of(desired_head_pod_template(cluster))["ports"].size() == 2);
+}
+
+TEST_CASE("worker template: only the metrics port is added") {
+  const json ports = ray_of(desired_worker_pod_template(seed_cluster(), 0))["ports"];
+  CHECK(ports == json::parse(R"([{"name": "metrics", "containerPort": 8080}])"));
+}
+
+TEST_CASE("ray container: /dev/shm is a memory emptyDir sized by the memory limit") {
+  json cluster = seed_cluster();
+  worker_container(cluster)["resources"] = {{"requests", {{"memory", "3Gi"}}}};
+  const json head = desired_head_pod_template(cluster);
+  CHECK(named(head["spec"]["volumes"], "shared-mem")["emptyDir"] ==
+        json{{"medium", "Memory"}, {"sizeLimit", "2Gi"}});
+  CHECK(named(ray_of(head)["volumeMounts"], "shared-mem")["mountPath"] == "/dev/shm");
+  // Without a limit the request sizes it.
+  const json worker = desired_worker_pod_template(cluster, 0);
+  CHECK(named(worker["spec"]["volumes"], "shared-mem")["emptyDir"]["sizeLimit"] == "3Gi");
+}
+
+TEST_CASE("ray container: /dev/shm is skipped with plasma-directory or an existing mount") {
+  json cluster = seed_cluster();
+  cluster["spec"]["headGroupSpec"]["rayStartParams"]["plasma-directory"] = "/data";
+  CHECK(named(desired_head_pod_template(cluster)["spec"]["volumes"], "shared-mem").is_null());
+  worker_container(cluster)["volumeMounts"] = {{{"name", "mine"}, {"mountPath", "/dev/shm"}}};
+  const json worker = desired_worker_pod_template(cluster, 0);
+  CHECK(named(worker["spec"]["volumes"], "shared-mem").is_null());
+  CHECK(ray_of(worker)["volumeMounts"].size() == 1);
+}
+
+TEST_CASE("probes: exec wget probes before Ray 2.53.0, with KubeRay's timings") {
+  const json head = ray_of(desired_head_pod_template(seed_cluster()));
+  const std::string raylet =
+      "wget --tries 1 -T 2 -q -O- http://localhost:52365/api/local_raylet_healthz | grep success";
+  CHECK(head["livenessProbe"] ==
+        json{{"initialDelaySeconds", 30},
+             {"timeoutSeconds", 5},
+             {"periodSeconds", 5},
+             {"successThreshold", 1},
+             {"failureThreshold", 120},
+             {"exec",
+              {{"command",
+                {"bash", "-c",
+                 raylet + " && wget --tries 1 -T 10 -q -O- "
+                          "http://localhost:8265/api/gcs_healthz | grep success"}}}}});
+  CHECK(head["readinessProbe"]["initialDelaySeconds"] == 10);
+  CHECK(head["readinessProbe"]["failureThreshold"] == 10);
+  const json worker = ray_of(desired_worker_pod_template(seed_cluster(), 0));
+  CHECK(worker["readinessProbe"]["timeoutSeconds"] == 2);
+  CHECK(worker["livenessProbe"]["timeoutSeconds"] == 2);
+  CHECK(worker["readinessProbe"]["exec"]["command"] == json{"bash", "-c", raylet});
+}
+
+TEST_CASE("probes: httpGet /api/healthz on the agent port from Ray 2.53.0") {
+  json cluster = seed_cluster();
+  for (const char* version : {"2.53.0", "2.54.1", "3.0.0"}) {
+    cluster["spec"]["rayVersion"] = version;
+    const json ray = ray_of(desired_worker_pod_template(cluster, 0));
+    CHECK(ray["livenessProbe"]["httpGet"] == json{{"path", "/api/healthz"}, {"port", 52365}});
+    CHECK_FALSE(ray["livenessProbe"].contains("exec"));
+  }
+  for (const char* version : {"2.52.9", "", "nightly", "2.9.0"}) {
+    cluster["spec"]["rayVersion"] = version;
+    CHECK(ray_of(desired_worker_pod_template(cluster, 0))["readinessProbe"].contains("exec"));
+  }
+}
+
+TEST_CASE("probes: a user's probe is kept and only the missing one is added") {
+  json cluster = seed_cluster();
+  const json mine = {{"tcpSocket", {{"port", 6379}}}};
+  head_container(cluster)["livenessProbe"] = mine;
+  const json ray = ray_of(desired_head_pod_template(cluster));
+  CHECK(ray["livenessProbe"] == mine);
+  CHECK(ray["readinessProbe"].contains("exec"));
+}
+
+TEST_CASE("head template: restartPolicy is Always because the head runs in a StatefulSet") {
+  json cluster = seed_cluster();
+  cluster["spec"]["autoscalerOptions"]["version"] = "v2";
+  cluster["spec"]["headGroupSpec"]["template"]["spec"]["restartPolicy"] = "Never";
+  CHECK(desired_head_pod_template(cluster)["spec"]["restartPolicy"] == "Always");
+}
+
+TEST_CASE("worker pod: restartPolicy defaults to Never, a template's value is kept") {
+  json cluster = seed_cluster();
+  CHECK(desired_worker_pod_template(cluster, 0)["spec"]["restartPolicy"] == "Never");
+  worker_group(cluster)["template"]["spec"]["restartPolicy"] = "OnFailure";
+  CHECK(desired_worker_pod_template(cluster, 0)["spec"]["restartPolicy"] == "OnFailure");
+  // Autoscaler v2 relies on failed workers being replaced, never restarted in place.
+  cluster["spec"]["autoscalerOptions"]["version"] = "v2";
+  CHECK(desired_worker_pod_template(cluster, 0)["spec"]["restartPolicy"] == "Never");
+}
+
+TEST_CASE("worker template: wait-gcs-ready copies the Ray container and polls the GCS") {
+  json cluster = seed_cluster();
+  json& user = worker_container(cluster);
+  user["imagePullPolicy"] = "Always";
+  user["securityContext"] = {{"runAsUser", 1000}};
+  user["env"] = {{{"name", "RAY_USE_TLS"}, {"value", "1"}}};
+  user["volumeMounts"] = {{{"name", "tls"}, {"mountPath", "/etc/tls"}}};
+  worker_group(cluster)["template"]["spec"]["initContainers"] = {{{"name", "mine"}}};
+  const json inits = desired_worker_pod_template(cluster, 0)["spec"]["initContainers"];
+  REQUIRE(inits.size() == 2);
+  CHECK(inits[0]["name"] == "mine");
+  CHECK(env_value(inits[0], "FQ_RAY_IP") == "basic-ray-cluster-head-svc.default.svc.cluster.local");
+  const json& wait = inits[1];
+  CHECK(wait["name"] == "wait-gcs-ready");
+  CHECK(wait["image"] == "rayproject/ray:2.6.0");
+  CHECK(wait["imagePullPolicy"] == "Always");
+  CHECK(wait["securityContext"] == json{{"runAsUser", 1000}});
+  CHECK(env_value(wait, "RAY_USE_TLS") == "1");
+  CHECK(env_value(wait, "RAY_IP") == "basic-ray-cluster-head-svc");
+  CHECK(wait["volumeMounts"] == json{{{"name", "tls"}, {"mountPath", "/etc/tls"}}});
+  CHECK(wait["resources"]["limits"] == json{{"cpu", "200m"}, {"memory", "256Mi"}});
+  CHECK(wait["resources"]["requests"] == wait["resources"]["limits"]);
+  CHECK(wait["command"] == json{"/bin/bash", "-c", "--"});
+  const std::string script = wait["args"][0];
+  CHECK(script.rfind("GCS_ADDRESS=basic-ray-cluster-head-svc.default.svc.cluster.local:6379\n",
+                     0) == 0);
+  CHECK(script.find("ray health-check --address \"$GCS_ADDRESS\"") != std::string::npos);
+  CHECK(script.find("sleep 5") != std::string::npos);
+}
+
+TEST_CASE("head template: no init container is injected into the head") {
+  CHECK_FALSE(desired_head_pod_template(seed_cluster())["spec"].contains("initContainers"));
+}
+
+TEST_CASE("ports: a custom head port and metrics port move the env, ports and GCS wait") {
+  json cluster = seed_cluster();
+  cluster["spec"]["headGroupSpec"]["rayStartParams"] = {{"port", "6380"},
+                                                        {"metrics-export-port", "9090"}};
+  const json head = ray_of(desired_head_pod_template(cluster));
+  CHECK(env_value(head, "RAY_PORT") == "6380");
+  CHECK(env_value(head, "RAY_ADDRESS") == "127.0.0.1:6380");
+  CHECK(named(head["ports"], "gcs-server")["containerPort"] == 6380);
+  CHECK(named(head["ports"], "metrics")["containerPort"] == 9090);
+  const json worker = desired_worker_pod_template(cluster, 0);
+  CHECK(env_value(ray_of(worker), "RAY_ADDRESS") ==
+        "basic-ray-cluster-head-svc.default.svc.cluster.local:6380");
+  const std::string script = worker["spec"]["initContainers"][0]["args"][0];
+  CHECK(script.rfind("GCS_ADDRESS=basic-ray-cluster-head-svc.default.svc.cluster.local:6380\n",
+                     0) == 0);
+}

@@ -1,0 +1,558 @@
+#include "ray/validation.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "k8s/yaml_json.hpp"
+
+using nlohmann::json;
+using ray::spec_problem;
+using ray::validate;
+
+namespace {
+
+json load_manifest(const std::string& relative_path) {
+  std::ifstream in(std::string(RAY_OPERATOR_SOURCE_DIR) + "/" + relative_path);
+  REQUIRE(in.good());
+  std::stringstream text;
+  text << in.rdbuf();
+  return k8s::parse_yaml(text.str());
+}
+
+// A valid cluster with one worker group, for the tests to break one field at a time.
+json base() {
+  return {{"apiVersion", "ray.io/v1"},
+          {"kind", "RayCluster"},
+          {"metadata", {{"name", "c"}}},
+          {"spec",
+           {{"rayVersion", "2.9.0"},
+            {"headGroupSpec", json::object()},
+            {"workerGroupSpecs", {{{"groupName", "g"}, {"minReplicas", 1}, {"maxReplicas", 3}}}}}}};
+}
+
+std::vector<std::string> fields(const std::vector<spec_problem>& problems) {
+  std::vector<std::string> out;
+  for (const auto& p : problems) out.push_back(p.field);
+  return out;
+}
+
+// The one problem of `rc`; fails the test when there is not exactly one.
+spec_problem only_problem(const json& rc) {
+  auto problems = validate(rc);
+  INFO(ray::summarize(problems));
+  REQUIRE(problems.size() == 1);
+  return problems[0];
+}
+
+json& group0(json& rc) {
+  return rc["spec"]["workerGroupSpecs"][0];
+}
+json& worker_container(json& rc) {
+  return group0(rc)["template"]["spec"]["containers"][0];
+}
+
+}  // namespace
+
+TEST_CASE("validation: the seed and the full v1 example are valid as written") {
+  for (const char* path : {"examples/raycluster-seed.yaml", "examples/raycluster-v1-full.yaml"}) {
+    INFO(path);
+    auto problems = validate(load_manifest(path));
+    INFO(ray::summarize(problems));
+    CHECK(problems.empty());
+  }
+  CHECK(validate(base()).empty());
+}
+
+TEST_CASE("validation: a cluster without a spec, or with an empty one, is valid") {
+  CHECK(validate(json{{"metadata", {{"name", "c"}}}}).empty());
+  CHECK(validate(json{{"metadata", {{"name", "c"}}}, {"spec", nullptr}}).empty());
+  CHECK(validate(json{{"metadata", {{"name", "c"}}}, {"spec", json::object()}}).empty());
+}
+
+TEST_CASE("validation: a spec that is not an object is one problem") {
+  json rc = base();
+  rc["spec"] = json::array();
+  auto p = only_problem(rc);
+  CHECK(p.field == "spec");
+  CHECK(p.message == "must be an object, not a list");
+  CHECK(validate(json("text")).size() == 1);
+}
+
+TEST_CASE("validation: the cluster name must be a DNS-1035 label") {
+  for (const char* bad : {"1cluster", "My-Cluster", "ray_cluster", "c-"}) {
+    json rc = base();
+    rc["metadata"]["name"] = bad;
+    auto p = only_problem(rc);
+    CHECK(p.field == "metadata.name");
+    CHECK_THAT(p.message,
+               Catch::Contains("is not a valid RayCluster name") && Catch::Contains("DNS-1035"));
+  }
+  json rc = base();
+  rc["metadata"]["name"] = "basic-ray-cluster";
+  CHECK(validate(rc).empty());
+}
+
+TEST_CASE("validation: the cluster name is at most 47 characters, and the message says why") {
+  json rc = base();
+  rc["metadata"]["name"] = std::string(47, 'a');
+  rc["spec"]["workerGroupSpecs"][0]["groupName"] = "g";
+  CHECK(validate(rc).empty());
+
+  rc["metadata"]["name"] = std::string(48, 'a');
+  auto p = only_problem(rc);
+  CHECK(p.field == "metadata.name");
+  CHECK_THAT(p.message, Catch::Contains("48 characters") && Catch::Contains("at most 47") &&
+                            Catch::Contains("-head-svc") && Catch::Contains("63"));
+
+  // Over 63 the name is reported once, not a second time by the DNS-1035 check.
+  rc["metadata"]["name"] = std::string(70, 'a');
+  auto problems = validate(rc);
+  REQUIRE(problems.size() == 2);
+  CHECK(problems[0].field == "metadata.name");
+  CHECK(problems[1].field == "spec.workerGroupSpecs[0].groupName");
+}
+
+TEST_CASE("validation: a missing or wrongly typed metadata.name is reported") {
+  json rc = base();
+  rc["metadata"].erase("name");
+  CHECK(only_problem(rc).message == "is required");
+  rc["metadata"]["name"] = 5;
+  CHECK(only_problem(rc).message == "must be a string, not 5");
+  rc.erase("metadata");
+  CHECK(only_problem(rc).field == "metadata.name");
+}
+
+TEST_CASE("validation: wrongly typed spec fields are problems, not crashes") {
+  json rc = base();
+  rc["spec"]["rayVersion"] = 2.6;
+  rc["spec"]["enableInTreeAutoscaling"] = "yes";
+  rc["spec"]["suspend"] = 1;
+  rc["spec"]["headGroupSpec"] = json::array();
+  rc["spec"]["autoscalerOptions"] = "fast";
+  std::vector<spec_problem> problems;
+  REQUIRE_NOTHROW(problems = validate(rc));
+  CHECK(fields(problems) ==
+        std::vector<std::string>{"spec.rayVersion", "spec.enableInTreeAutoscaling", "spec.suspend",
+                                 "spec.autoscalerOptions", "spec.headGroupSpec"});
+  CHECK(problems[1].message == "must be a boolean (true or false), not the string \"yes\"");
+
+  rc = base();
+  rc["spec"]["workerGroupSpecs"] = {{"groupName", "g"}};
+  CHECK(only_problem(rc).message == "must be a list, not an object");
+}
+
+TEST_CASE("validation: rayStartParams must be an object of strings") {
+  json rc = base();
+  group0(rc)["rayStartParams"] = {{"num-gpus", 0}, {"dashboard-host", "0.0.0.0"}};
+  auto p = only_problem(rc);
+  CHECK(p.field == "spec.workerGroupSpecs[0].rayStartParams.num-gpus");
+  CHECK_THAT(p.message, Catch::Contains("must be a string"));
+
+  group0(rc)["rayStartParams"]["num-gpus"] = "0";
+  CHECK(validate(rc).empty());
+
+  rc["spec"]["headGroupSpec"]["rayStartParams"] = "--num-cpus=0";
+  CHECK(only_problem(rc).field == "spec.headGroupSpec.rayStartParams");
+}
+
+TEST_CASE("validation: rayStartParams may not set labels") {
+  json rc = base();
+  rc["spec"]["headGroupSpec"]["rayStartParams"] = {{"labels", "zone=a"}};
+  auto p = only_problem(rc);
+  CHECK(p.field == "spec.headGroupSpec.rayStartParams.labels");
+  CHECK_THAT(p.message, Catch::Contains("not allowed"));
+
+  rc["spec"]["headGroupSpec"]["rayStartParams"] = json::object();
+  rc["spec"]["headGroupSpec"]["labels"] = {{"zone", "a"}};
+  CHECK(validate(rc).empty());
+}
+
+TEST_CASE("validation: group resources conflict with the same rayStartParams") {
+  json rc = base();
+  group0(rc)["resources"] = {{"cpu", "4"}};
+  CHECK(validate(rc).empty());
+  group0(rc)["rayStartParams"] = {{"num-cpus", "4"}};
+  auto p = only_problem(rc);
+  CHECK(p.field == "spec.workerGroupSpecs[0].rayStartParams.num-cpus");
+  CHECK_THAT(p.message, Catch::Contains("conflicts"));
+}
+
+TEST_CASE("validation: service types must be ClusterIP, NodePort or LoadBalancer") {
+  json rc = base();
+  rc["spec"]["headService"] = {{"type", "External"}};
+  rc["spec"]["headGroupSpec"]["serviceType"] = "Headless";
+  auto problems = validate(rc);
+  REQUIRE(problems.size() == 2);
+  CHECK(problems[0].field == "spec.headService.type");
+  CHECK(problems[0].message ==
+        "\"External\" is not allowed; use one of ClusterIP, NodePort, LoadBalancer");
+  CHECK(problems[1].field == "spec.headGroupSpec.serviceType");
+
+  for (const char* ok : {"ClusterIP", "NodePort", "LoadBalancer"}) {
+    rc["spec"]["headService"]["type"] = ok;
+    rc["spec"]["headGroupSpec"]["serviceType"] = ok;
+    CHECK(validate(rc).empty());
+  }
+}
+
+TEST_CASE("validation: a pod template must be an object with at least one container") {
+  json rc = base();
+  group0(rc)["template"] = "pod";
+  CHECK(only_problem(rc).field == "spec.workerGroupSpecs[0].template");
+
+  group0(rc)["template"] = {{"spec", {{"containers", json::array()}}}};
+  auto p = only_problem(rc);
+  CHECK(p.field == "spec.workerGroupSpecs[0].template.spec.containers");
+  CHECK_THAT(p.message, Catch::Contains("at least one container"));
+
+  group0(rc)["template"]["spec"]["containers"] = {"ray"};
+  CHECK(only_problem(rc).field == "spec.workerGroupSpecs[0].template.spec.containers[0]");
+
+  group0(rc)["template"]["spec"]["containers"] = {json::object()};
+  CHECK(validate(rc).empty());
+}
+
+TEST_CASE("validation: only the Ray container may leave out its name and image") {
+  json rc = base();
+  group0(rc)["template"]["spec"]["containers"] = {
+      json::object(), {{"image", "busybox"}}, {{"name", "side"}}};
+  auto problems = validate(rc);
+  CHECK(fields(problems) ==
+        std::vector<std::string>{"spec.workerGroupSpecs[0].template.spec.containers[1].name",
+                                 "spec.workerGroupSpecs[0].template.spec.containers[2].image"});
+
+  group0(rc)["template"]["spec"]["containers"] = {{{"name", 1}, {"image", false}}};
+  CHECK(fields(validate(rc)) ==
+        std::vector<std::string>{"spec.workerGroupSpecs[0].template.spec.containers[0].name",
+                                 "spec.workerGroupSpecs[0].template.spec.containers[0].image"});
+
+  group0(rc)["template"]["spec"]["containers"] = {{{"name", "Ray_Worker"}}};
+  CHECK_THAT(only_problem(rc).message, Catch::Contains("is not a valid container name"));
+
+  group0(rc)["template"]["spec"]["containers"] = {{{"name", "ray"}},
+                                                  {{"name", "ray"}, {"image", "x"}}};
+  CHECK_THAT(
+      only_problem(rc).message,
+      Catch::Contains("already the name of spec.workerGroupSpecs[0].template.spec.containers[0]"));
+}
+
+TEST_CASE("validation: malformed quantities name the field and quote the value") {
+  json rc = base();
+  worker_container(rc)["resources"] = {{"limits", {{"cpu", "two"}, {"memory", "1Gi"}}}};
+  auto p = only_problem(rc);
+  CHECK(p.field == "spec.workerGroupSpecs[0].template.spec.containers[0].resources.limits.cpu");
+  CHECK_THAT(p.to_string(),
+             Catch::StartsWith("spec.workerGroupSpecs[0].template.spec.containers[0].resources."
+                               "limits.cpu: \"two\" is not a valid quantity"));
+
+  worker_container(rc)["resources"] = {{"limits", {{"cpu", 2}, {"memory", "1.5Gi"}}},
+                                       {"requests", {{"cpu", "500m"}, {"nvidia.com/gpu", 1}}}};
+  CHECK(validate(rc).empty());
+
+  worker_container(rc)["resources"] = {{"requests", {{"nvidia.com/gpu", "one"}}}};
+  CHECK(only_problem(rc).field ==
+        "spec.workerGroupSpecs[0].template.spec.containers[0].resources.requests[nvidia.com/gpu]");
+
+  worker_container(rc)["resources"] = {{"limits", "2 cpus"}};
+  CHECK(only_problem(rc).field ==
+        "spec.workerGroupSpecs[0].template.spec.containers[0].resources.limits");
+}
+
+TEST_CASE("validation: negative quantities and requests above limits are reported") {
+  json rc = base();
+  worker_container(rc)["resources"] = {{"limits", {{"cpu", "-1"}}}};
+  CHECK_THAT(only_problem(rc).message, Catch::Contains("negative"));
+
+  worker_container(rc)["resources"] = {{"limits", {{"memory", "1Gi"}}},
+                                       {"requests", {{"memory", "2Gi"}}}};
+  auto p = only_problem(rc);
+  CHECK(p.field ==
+        "spec.workerGroupSpecs[0].template.spec.containers[0].resources.requests.memory");
+  CHECK_THAT(p.message, Catch::Contains("greater than the limit (1Gi)"));
+
+  worker_container(rc)["resources"]["requests"]["memory"] = "1024Mi";
+  CHECK(validate(rc).empty());
+}
+
+TEST_CASE("validation: ports need an integer containerPort between 1 and 65535") {
+  json rc = base();
+  const std::string ports = "spec.workerGroupSpecs[0].template.spec.containers[0].ports";
+  worker_container(rc)["ports"] = {{{"containerPort", 0}},
+                                   {{"containerPort", "8080"}},
+                                   {{"name", "metrics"}},
+                                   {{"containerPort", 70000}},
+                                   7};
+  auto problems = validate(rc);
+  CHECK(fields(problems) == std::vector<std::string>{ports + "[0].containerPort",
+                                                     ports + "[1].containerPort",
+                                                     ports + "[2].containerPort",
+                                                     ports + "[3].containerPort", ports + "[4]"});
+  CHECK(problems[0].message == "must be at least 1, not 0");
+  CHECK(problems[3].message == "must be at most 65535, not 70000");
+
+  worker_container(rc)["ports"] = {{{"containerPort", 8080}, {"name", "metrics"}}};
+  CHECK(validate(rc).empty());
+  worker_container(rc)["ports"] = {{"containerPort", 8080}};
+  CHECK(only_problem(rc).field == ports);
+}
+
+TEST_CASE("validation: env must be a list of named variables") {
+  json rc = base();
+  worker_container(rc)["env"] = {{"A", "1"}};
+  CHECK(only_problem(rc).message == "must be a list, not an object");
+  worker_container(rc)["env"] = {{{"value", "1"}}};
+  CHECK(only_problem(rc).field ==
+        "spec.workerGroupSpecs[0].template.spec.containers[0].env[0].name");
+  worker_container(rc)["env"] = {{{"name", ""}}};
+  CHECK(only_problem(rc).message == "must not be empty");
+  worker_container(rc)["env"] = {{{"name", "A"}, {"value", "1"}}};
+  CHECK(validate(rc).empty());
+}
+
+TEST_CASE("validation: restartPolicy must be Always, OnFailure or Never") {
+  json rc = base();
+  group0(rc)["template"]["spec"]["restartPolicy"] = "Sometimes";
+  auto p = only_problem(rc);
+  CHECK(p.field == "spec.workerGroupSpecs[0].template.spec.restartPolicy");
+  CHECK(p.message == "\"Sometimes\" is not allowed; use one of Always, OnFailure, Never");
+  for (const char* ok : {"Always", "OnFailure", "Never"}) {
+    group0(rc)["template"]["spec"]["restartPolicy"] = ok;
+    CHECK(validate(rc).empty());
+  }
+}
+
+TEST_CASE("validation: autoscaler v2 needs restartPolicy Never on head and workers") {
+  json rc = base();
+  rc["spec"]["enableInTreeAutoscaling"] = true;
+  rc["spec"]["autoscalerOptions"] = {{"version", "v2"}};
+  rc["spec"]["headGroupSpec"]["template"]["spec"]["restartPolicy"] = "Always";
+  group0(rc)["template"]["spec"]["restartPolicy"] = "OnFailure";
+  CHECK(fields(validate(rc)) ==
+        std::vector<std::string>{"spec.headGroupSpec.template.spec.restartPolicy",
+                                 "spec.workerGroupSpecs[0].template.spec.restartPolicy"});
+  rc["spec"]["headGroupSpec"]["template"]["spec"]["restartPolicy"] = "Never";
+  group0(rc)["template"]["spec"].erase("restartPolicy");
+  CHECK(validate(rc).empty());
+  rc["spec"]["autoscalerOptions"]["version"] = "v3";
+  CHECK(only_problem(rc).field == "spec.autoscalerOptions.version");
+}
+
+TEST_CASE("validation: volumeClaimTemplates need a unique, valid metadata.name") {
+  json rc = base();
+  json& templates = rc["spec"]["headGroupSpec"]["volumeClaimTemplates"];
+  templates = {{{"metadata", {{"name", "data"}}}, {"spec", json::object()}},
+               {{"spec", json::object()}},
+               {{"metadata", {{"name", "data"}}}},
+               {{"metadata", {{"name", "Data"}}}},
+               "pvc"};
+  const std::string path = "spec.headGroupSpec.volumeClaimTemplates";
+  CHECK(fields(validate(rc)) == std::vector<std::string>{path + "[1].metadata.name",
+                                                         path + "[2].metadata.name",
+                                                         path + "[3].metadata.name", path + "[4]"});
+  templates = {{{"metadata", {{"name", "data"}}}}, {{"metadata", {{"name", "logs"}}}}};
+  CHECK(validate(rc).empty());
+  rc["spec"]["headGroupSpec"]["volumeClaimTemplates"] = {{"metadata", {{"name", "data"}}}};
+  CHECK(only_problem(rc).field == path);
+}
+
+TEST_CASE("validation: worker groups must be objects with a groupName") {
+  json rc = base();
+  rc["spec"]["workerGroupSpecs"].push_back("small");
+  rc["spec"]["workerGroupSpecs"].push_back({{"replicas", 1}});
+  auto problems = validate(rc);
+  CHECK(fields(problems) ==
+        std::vector<std::string>{"spec.workerGroupSpecs[1]", "spec.workerGroupSpecs[2].groupName"});
+  CHECK_THAT(problems[1].message, Catch::Contains("is required"));
+}
+
+TEST_CASE("validation: group names must be DNS-1123 labels and not the head's") {
+  json rc = base();
+  for (const char* bad : {"Small", "small_worker", "-small", "headgroup"}) {
+    group0(rc)["groupName"] = bad;
+    INFO(bad);
+    CHECK(only_problem(rc).field == "spec.workerGroupSpecs[0].groupName");
+  }
+  group0(rc)["groupName"] = "1-small-worker";
+  CHECK(validate(rc).empty());
+}
+
+TEST_CASE("validation: duplicate group names are reported with both indices") {
+  json rc = base();
+  rc["spec"]["workerGroupSpecs"].push_back({{"groupName", "other"}});
+  rc["spec"]["workerGroupSpecs"].push_back({{"groupName", "g"}});
+  auto p = only_problem(rc);
+  CHECK(p.field == "spec.workerGroupSpecs[2].groupName");
+  CHECK(p.message ==
+        "\"g\" is already the name of spec.workerGroupSpecs[0]; group names must be unique");
+}
+
+TEST_CASE("validation: cluster and group names together fit in 49 characters") {
+  json rc = base();
+  rc["metadata"]["name"] = std::string(40, 'c');
+  group0(rc)["groupName"] = std::string(9, 'g');
+  CHECK(validate(rc).empty());
+  group0(rc)["groupName"] = std::string(10, 'g');
+  auto p = only_problem(rc);
+  CHECK(p.field == "spec.workerGroupSpecs[0].groupName");
+  CHECK_THAT(p.message, Catch::Contains("50 characters") && Catch::Contains("at most 49") &&
+                            Catch::Contains("-worker-"));
+}
+
+TEST_CASE("validation: replica counts are non-negative integers, numOfHosts at least 1") {
+  json rc = base();
+  const std::string g = "spec.workerGroupSpecs[0]";
+  group0(rc)["replicas"] = -1;
+  group0(rc)["minReplicas"] = "1";
+  group0(rc)["maxReplicas"] = 2.5;
+  group0(rc)["numOfHosts"] = 0;
+  auto problems = validate(rc);
+  CHECK(fields(problems) == std::vector<std::string>{g + ".replicas", g + ".minReplicas",
+                                                     g + ".maxReplicas", g + ".numOfHosts"});
+  CHECK(problems[0].message == "must not be negative, not -1");
+  CHECK(problems[1].message == "must be an integer, not the string \"1\"");
+  CHECK(problems[2].message == "must be an integer, not 2.5");
+  CHECK(problems[3].message == "must be at least 1, not 0");
+
+  group0(rc) = {{"groupName", "g"},
+                {"replicas", 0},
+                {"minReplicas", 0},
+                {"maxReplicas", 2.0},
+                {"numOfHosts", 2}};
+  CHECK(validate(rc).empty());
+  group0(rc)["maxReplicas"] = 4294967296LL;
+  CHECK(only_problem(rc).message == "must be at most 2147483647, not 4294967296");
+}
+
+TEST_CASE("validation: minReplicas above maxReplicas is a problem, replicas above it is not") {
+  json rc = base();
+  group0(rc)["minReplicas"] = 5;
+  group0(rc)["maxReplicas"] = 3;
+  auto p = only_problem(rc);
+  CHECK(p.to_string() == "spec.workerGroupSpecs[0].minReplicas: 5 is greater than maxReplicas (3)");
+
+  group0(rc)["minReplicas"] = 1;
+  group0(rc)["replicas"] = 10;
+  CHECK(validate(rc).empty());
+}
+
+TEST_CASE("validation: the idle timeout is non-negative, and minutes and seconds agree") {
+  json rc = base();
+  rc["spec"]["autoscalerOptions"] = {{"idleTimeoutSeconds", -5}, {"idleTimeoutMinutes", -1}};
+  CHECK(fields(validate(rc)) ==
+        std::vector<std::string>{"spec.autoscalerOptions.idleTimeoutSeconds",
+                                 "spec.autoscalerOptions.idleTimeoutMinutes"});
+
+  rc["spec"]["autoscalerOptions"] = {{"idleTimeoutSeconds", 30}, {"idleTimeoutMinutes", 2}};
+  auto p = only_problem(rc);
+  CHECK(p.field == "spec.autoscalerOptions.idleTimeoutSeconds");
+  CHECK_THAT(p.message, Catch::Contains("30") && Catch::Contains("idleTimeoutMinutes (2") &&
+                            Catch::Contains("120 seconds"));
+
+  rc["spec"]["autoscalerOptions"] = {{"idleTimeoutSeconds", 120}, {"idleTimeoutMinutes", 2}};
+  CHECK(validate(rc).empty());
+  rc["spec"]["autoscalerOptions"] = {{"idleTimeoutMinutes", 0.5}};
+  CHECK(validate(rc).empty());
+  rc["spec"]["autoscalerOptions"] = {{"idleTimeoutSeconds", 1.5}};
+  CHECK(only_problem(rc).message == "must be an integer, not 1.5");
+  rc["spec"]["autoscalerOptions"] = {{"idleTimeoutMinutes", "5m"}};
+  CHECK(only_problem(rc).message == "must be a number, not the string \"5m\"");
+}
+
+TEST_CASE("validation: upscalingMode is an enum and upscalingSpeed is positive") {
+  json rc = base();
+  rc["spec"]["autoscalerOptions"] = {{"upscalingMode", "Fast"}, {"upscalingSpeed", 0}};
+  auto problems = validate(rc);
+  CHECK(fields(problems) == std::vector<std::string>{"spec.autoscalerOptions.upscalingMode",
+                                                     "spec.autoscalerOptions.upscalingSpeed"});
+  CHECK(problems[0].message ==
+        "\"Fast\" is not allowed; use one of Default, Aggressive, Conservative");
+  CHECK(problems[1].message == "must be greater than 0, not 0");
+
+  rc["spec"]["autoscalerOptions"] = {{"upscalingMode", "Conservative"}, {"upscalingSpeed", 0.5}};
+  CHECK(validate(rc).empty());
+}
+
+TEST_CASE("validation: autoscalerOptions image, pull policy and resources are checked") {
+  json rc = base();
+  rc["spec"]["autoscalerOptions"] = {{"image", 7},
+                                     {"imagePullPolicy", "Sometimes"},
+                                     {"resources", {{"limits", {{"memory", "lots"}}}}},
+                                     {"env", {"A=1"}}};
+  CHECK(fields(validate(rc)) ==
+        std::vector<std::string>{
+            "spec.autoscalerOptions.image", "spec.autoscalerOptions.imagePullPolicy",
+            "spec.autoscalerOptions.resources.limits.memory", "spec.autoscalerOptions.env[0]"});
+  rc["spec"]["autoscalerOptions"] = {{"image", "rayproject/ray:2.9.0"},
+                                     {"imagePullPolicy", "IfNotPresent"},
+                                     {"resources", {{"limits", {{"memory", "512Mi"}}}}},
+                                     {"env", {{{"name", "A"}, {"value", "1"}}}}};
+  CHECK(validate(rc).empty());
+}
+
+TEST_CASE("validation: with autoscaling, a Ray container with resources but no CPU is a problem") {
+  json rc = base();
+  rc["spec"]["enableInTreeAutoscaling"] = true;
+  worker_container(rc)["resources"] = {{"limits", {{"memory", "1Gi"}}}};
+  auto p = only_problem(rc);
+  CHECK(p.field == "spec.workerGroupSpecs[0].template.spec.containers[0].resources");
+  CHECK_THAT(p.message, Catch::Contains("cpu"));
+
+  group0(rc)["rayStartParams"] = {{"num-cpus", "2"}};
+  CHECK(validate(rc).empty());
+  group0(rc).erase("rayStartParams");
+  rc["spec"]["enableInTreeAutoscaling"] = false;
+  CHECK(validate(rc).empty());
+  rc["spec"]["enableInTreeAutoscaling"] = true;
+  worker_container(rc)["resources"] = json::object();  // nothing declared: defaults give a CPU
+  CHECK(validate(rc).empty());
+}
+
+TEST_CASE("validation: template labels must be valid Kubernetes labels") {
+  json rc = base();
+  group0(rc)["template"]["metadata"] = {{"labels", {{"team", "ml ops"}, {"-bad", "x"}}}};
+  CHECK(fields(validate(rc)) ==
+        std::vector<std::string>{"spec.workerGroupSpecs[0].template.metadata.labels.-bad",
+                                 "spec.workerGroupSpecs[0].template.metadata.labels.team"});
+  group0(rc)["template"]["metadata"] = {{"labels", {{"example.com/team", "ml-ops"}}}};
+  CHECK(validate(rc).empty());
+}
+
+TEST_CASE("validation: scaleStrategy.workersToDelete must be a list of pod names") {
+  json rc = base();
+  group0(rc)["scaleStrategy"] = {{"workersToDelete", "c-g-worker-abcde"}};
+  CHECK(only_problem(rc).field == "spec.workerGroupSpecs[0].scaleStrategy.workersToDelete");
+  group0(rc)["scaleStrategy"] = {{"workersToDelete", {"c-g-worker-abcde", 3}}};
+  CHECK(only_problem(rc).field == "spec.workerGroupSpecs[0].scaleStrategy.workersToDelete[1]");
+  group0(rc)["scaleStrategy"] = {{"workersToDelete", {"c-g-worker-abcde"}}};
+  CHECK(validate(rc).empty());
+}
+
+TEST_CASE("validation: every problem is reported when there are several, in field order") {
+  json rc = base();
+  rc["metadata"]["name"] = "Bad_Name";
+  rc["spec"]["suspend"] = "no";
+  rc["spec"]["autoscalerOptions"] = {{"upscalingMode", "Fast"}};
+  rc["spec"]["headGroupSpec"]["serviceType"] = "Headless";
+  group0(rc)["minReplicas"] = 4;
+  rc["spec"]["workerGroupSpecs"].push_back({{"groupName", "g"}, {"numOfHosts", 0}});
+  worker_container(rc)["resources"] = {{"limits", {{"cpu", "two"}}}};
+
+  auto problems = validate(rc);
+  CHECK(fields(problems) ==
+        std::vector<std::string>{
+            "metadata.name", "spec.suspend", "spec.autoscalerOptions.upscalingMode",
+            "spec.headGroupSpec.serviceType", "spec.workerGroupSpecs[0].minReplicas",
+            "spec.workerGroupSpecs[0].template.spec.containers[0].resources.limits.cpu",
+            "spec.workerGroupSpecs[1].groupName", "spec.workerGroupSpecs[1].numOfHosts"});
+}
+
+TEST_CASE("summarize: one line naming every problem") {
+  CHECK(ray::summarize({}) == "");
+  CHECK(ray::summarize({{"spec.suspend", "must be a boolean"}}) ==
+        "1 problem: spec.suspend: must be a boolean");
+  CHECK(ray::summarize({{"a", "x"}, {"b", "y"}, {"c", "z"}}) == "3 problems: a: x; b: y; c: z");
+}
