@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "actors/operator_metrics.hpp"
 #include "actors/raycluster_actor.hpp"
 #include "actors/raycluster_state.hpp"
 #include "k8s/object_meta.hpp"
@@ -71,6 +72,7 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
   auto& m = it->second;
   m.actor = nullptr;
   ++m.restarts;
+  if (auto* metrics = st.options.cluster.metrics) metrics->actor_restarted();
   const auto shift = std::min<uint64_t>(m.restarts - 1, 16);
   const std::chrono::milliseconds delay = std::min<std::chrono::milliseconds>(
       st.options.restart_backoff_initial * (int64_t{1} << shift), st.options.restart_backoff_max);
@@ -101,16 +103,21 @@ cluster_supervisor_actor::behavior_type supervisor(self_ptr self, api_writer_act
         const auto key = key_of(raycluster);
         auto [it, added] = self->state.clusters.try_emplace(key);
         it->second.latest = raycluster;
-        if (added)
+        if (added) {
           start(self, key, it->second);
-        else if (it->second.actor)
+          *self->state.options.managed = self->state.clusters.size();
+        } else if (it->second.actor) {
           self->send(it->second.actor, spec_atom::value, std::move(raycluster));
+        }
       },
       [=](remove_atom, cluster_key& key) {
         auto it = self->state.clusters.find(key);
         if (it == self->state.clusters.end()) return;
         stop(self, it->second);
+        if (auto* metrics = self->state.options.cluster.metrics)
+          metrics->cluster_gone(key.ns, key.name, k8s::uid(it->second.latest));
         self->state.clusters.erase(it);
+        *self->state.options.managed = self->state.clusters.size();
       },
       [=](resync_atom, std::vector<nlohmann::json>& all) {
         std::set<cluster_key> present;
@@ -123,6 +130,7 @@ cluster_supervisor_actor::behavior_type supervisor(self_ptr self, api_writer_act
           stop(self, it->second);
           it = self->state.clusters.erase(it);
         }
+        *self->state.options.managed = self->state.clusters.size();
         for (auto& rc : all) self->send(self, apply_atom::value, std::move(rc));
       },
       [=](pod_atom, apply_atom a, cluster_key& key, ray::observed_pod& pod) {
@@ -149,6 +157,7 @@ cluster_supervisor_actor::behavior_type supervisor(self_ptr self, api_writer_act
         start(self, key, it->second);
       },
       [=](stats_atom) -> uint64_t { return self->state.clusters.size(); },
+      [=](ping_atom, std::shared_ptr<liveness_probe>& probe) { probe->answer(); },
   };
 }
 

@@ -9,6 +9,9 @@
 // RayCluster travels as JSON, because its spec is the input of everything.
 
 #include <caf/all.hpp>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -36,6 +39,24 @@ using child_atom = caf::atom_constant<caf::atom("child")>;
 using respawn_atom = caf::atom_constant<caf::atom("respawn")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using synced_atom = caf::atom_constant<caf::atom("synced")>;
+using ping_atom = caf::atom_constant<caf::atom("ping")>;
+
+// A liveness check from outside the actor system (the /healthz handler): the supervisor
+// answers it when it processes the message, proving its mailbox is being served.
+struct liveness_probe {
+  std::mutex m;
+  std::condition_variable cv;
+  bool answered = false;
+  void answer() {
+    std::lock_guard<std::mutex> lock(m);
+    answered = true;
+    cv.notify_all();
+  }
+  bool wait(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(m);
+    return cv.wait_for(lock, timeout, [this] { return answered; });
+  }
+};
 
 // Identifies a RayCluster: namespace and name.
 struct cluster_key {
@@ -160,9 +181,11 @@ using cluster_supervisor_actor = caf::typed_actor<
     caf::reacts_to<child_atom, remove_atom, cluster_key, observed_child>,
     caf::reacts_to<resync_atom>,  // a child watch relisted: every cluster lists its children
     caf::reacts_to<respawn_atom, cluster_key, uint64_t>,  // internal: restart after backoff
-    caf::replies_to<stats_atom>::with<uint64_t>>;         // number of clusters managed
+    caf::reacts_to<ping_atom, std::shared_ptr<liveness_probe>>,
+    caf::replies_to<stats_atom>::with<uint64_t>>;  // number of clusters managed
 
 }  // namespace actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<nlohmann::json>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<actors::observed_child>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<actors::liveness_probe>)

@@ -8,12 +8,15 @@
 
 namespace actors {
 
+class operator_metrics;
+
 struct raycluster_options {
   std::chrono::milliseconds debounce{50};
   std::chrono::seconds resync_period{300};
   // Testing only: the annotation ray-operator.dev/fail-reconcile=true makes reconcile throw, to
   // exercise the supervisor's containment and restarts end to end.
   bool fault_injection = false;
+  operator_metrics* metrics = nullptr;  // may be null (tests)
 };
 
 raycluster_actor spawn_raycluster(caf::local_actor* parent, cluster_key key,

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "actors/observed_child.hpp"
+#include "actors/operator_metrics.hpp"
 #include "actors/raycluster_state.hpp"
 #include "actors/worker_group_actor.hpp"
 #include "k8s/object_meta.hpp"
@@ -183,6 +184,30 @@ void ensure_groups(cluster_self self, const nlohmann::json& defaulted) {
   }
 }
 
+// KubeRay's provisioned metrics, from the condition just written.
+void report_provisioned(cluster_self self, const nlohmann::json& status) {
+  auto* metrics = self->state.options.metrics;
+  if (!metrics) return;
+  bool provisioned = false;
+  std::string since;
+  for (const auto& c : status.value("conditions", nlohmann::json::array()))
+    if (c.value("type", "") == "RayClusterProvisioned") {
+      provisioned = c.value("status", "") == "True";
+      since = c.value("lastTransitionTime", "");
+    }
+  auto& reported = self->state.reported_provisioned;
+  if (reported && *reported == provisioned) return;  // a family lock only when it changes
+  reported = provisioned;
+  const auto& stored = self->state.stored;
+  double seconds = 0;
+  std::tm created{}, at{};
+  if (strptime(k8s::creation_timestamp(stored).c_str(), "%Y-%m-%dT%H:%M:%SZ", &created) &&
+      strptime(since.c_str(), "%Y-%m-%dT%H:%M:%SZ", &at))
+    seconds = std::difftime(timegm(&at), timegm(&created));
+  metrics->cluster_provisioned(self->state.key.ns, self->state.key.name, k8s::uid(stored),
+                               provisioned, seconds);
+}
+
 void write_status(cluster_self self, const std::vector<ray::spec_problem>& problems,
                   const nlohmann::json* defaulted) {
   auto& st = self->state;
@@ -312,6 +337,14 @@ void reconcile(cluster_self self) {
   ensure_child(self, ray::desired_head_statefulset(defaulted));
   ensure_groups(self, defaulted);
   write_status(self, {}, &defaulted);
+  if (auto* metrics = st.options.metrics) {
+    if (!st.metrics_seen) metrics->cluster_seen(st.key.ns, st.key.name, k8s::uid(st.stored));
+    st.metrics_seen = true;
+    metrics->reconcile_done(true);
+    report_provisioned(self, st.last_written_status
+                                 ? *st.last_written_status
+                                 : st.stored.value("status", nlohmann::json::object()));
+  }
 }
 
 }  // namespace actors

@@ -49,6 +49,8 @@ struct cluster_state {
   std::map<std::string, nlohmann::json> sent_group_specs;  // last sent, to skip unchanged ones
 
   bool reconcile_scheduled = false;
+  bool metrics_seen = false;  // kuberay_cluster_info reported
+  std::optional<bool> reported_provisioned;
 };
 
 using cluster_self = raycluster_actor::stateful_pointer<cluster_state>;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unordered_set>
+
 #include "actors/observed_child.hpp"
 #include "k8s/object_meta.hpp"
 #include "ray/constants.hpp"
@@ -102,10 +104,22 @@ void watch_hub::add_child_watch(const k8s::resource& type, const std::string& ns
   auto sup = supervisor_;
   const bool pods = type.plural == "pods";
   auto first_list_done = std::make_shared<bool>(false);
+  // Names of the pods seen, to report how many there are; only this watch's thread uses it.
+  auto pod_names = std::make_shared<std::unordered_set<std::string>>();
+  auto pod_count = pods_;
   watchers_.push_back(std::make_unique<k8s::watcher>(
       api_, type, ns, options,
-      [sup, pods, first_list_done](k8s::watcher_event e) {
+      [sup, pods, first_list_done, pod_names, pod_count](k8s::watcher_event e) {
         using kind = k8s::watcher_event::kind;
+        if (pods) {
+          if (e.type == kind::init) pod_names->clear();
+          const std::string id = k8s::namespace_of(e.object) + "/" + k8s::name(e.object);
+          if (e.type == kind::remove)
+            pod_names->erase(id);
+          else if (e.object.is_object())
+            pod_names->insert(id);
+          *pod_count = pod_names->size();
+        }
         if (e.type == kind::init) return;
         if (e.type == kind::init_done) {
           // After a relist, objects deleted meanwhile were never reported: every cluster lists

@@ -27,6 +27,7 @@ class watch_hub {
   bool synced() const;  // every watch has completed its first list
   uint64_t relists() const;
   uint64_t watch_restarts() const;
+  uint64_t pods() const { return *pods_; }  // pods of RayClusters currently seen
 
  private:
   void add_raycluster_watch(const std::string& ns);
@@ -35,6 +36,7 @@ class watch_hub {
   k8s::client& api_;
   cluster_supervisor_actor supervisor_;
   std::vector<std::string> namespaces_;
+  std::shared_ptr<std::atomic<uint64_t>> pods_ = std::make_shared<std::atomic<uint64_t>>(0);
   std::vector<std::unique_ptr<k8s::watcher>> watchers_;
 };
 

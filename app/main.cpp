@@ -7,10 +7,14 @@
 #include <chrono>
 #include <future>
 #include <iostream>
+#include <mutex>
 
 #include "actors/api_writer.hpp"
 #include "actors/cluster_supervisor.hpp"
+#include "actors/operator_metrics.hpp"
 #include "actors/watch_hub.hpp"
+#include "app/http_endpoints.hpp"
+#include "app/leader_election.hpp"
 #include "app/logging.hpp"
 #include "app/options.hpp"
 #include "k8s/client.hpp"
@@ -49,6 +53,11 @@ bool wait_for_crd(k8s::client& api, const sigset_t& signals) {
           "install it with: kubectl apply -f crds/ray.io_rayclusters.yaml");
     if (wait_for_signal(signals, std::chrono::seconds(5))) return false;
   }
+}
+
+caf::actor_system_config& caf_config() {
+  static caf::actor_system_config cfg;
+  return cfg;
 }
 
 }  // namespace
@@ -100,29 +109,117 @@ int main(int argc, char** argv) {
                cfg.server, cfg.origin,
                opts.namespaces.empty() ? std::string("all")
                                        : fmt::format("{}", fmt::join(opts.namespaces, ",")));
+  actors::operator_metrics metrics;
+  api->set_observer([&metrics](const k8s::request_record& r) { metrics.observe_request(r); });
+
+  // What the probes and /metrics read; set once the actors run.
+  std::atomic<bool> leading{!opts.leader_elect};
+  std::atomic<actors::watch_hub*> hub_ptr{nullptr};
+  std::unique_ptr<caf::actor_system> sys;
+  actors::cluster_supervisor_actor supervisor;
+  std::mutex running_mutex;  // guards `supervisor` while the probes read it
+
+  std::shared_ptr<std::atomic<uint64_t>> managed_clusters =
+      std::make_shared<std::atomic<uint64_t>>(0);
+  const auto healthz = [&]() -> app::probe_result {
+    actors::cluster_supervisor_actor sup;
+    {
+      std::lock_guard<std::mutex> lock(running_mutex);
+      sup = supervisor;
+    }
+    if (!sup) return {true, "ok: " + std::string(leading ? "starting" : "standing by")};
+    // The actor system is responsive when the supervisor answers in time.
+    auto probe = std::make_shared<actors::liveness_probe>();
+    caf::anon_send(sup, actors::ping_atom::value, probe);
+    const bool answered = probe->wait(std::chrono::seconds(2));
+    return {answered, answered ? "ok" : "the actor system did not answer within 2 s"};
+  };
+  const auto readyz = [&]() -> app::probe_result {
+    if (!leading) return {true, "ok: standing by for leadership"};
+    auto* hub = hub_ptr.load();
+    if (!hub || !hub->synced()) return {false, "watches not synced yet"};
+    return {true, "ok"};
+  };
+  const auto scrape = [&]() -> std::string {
+    metrics.set_leader(leading);
+    if (auto* hub = hub_ptr.load()) {
+      metrics.set_watch_counts(hub->watch_restarts(), hub->relists());
+      metrics.set_managed(*managed_clusters, hub->pods());
+    }
+    return metrics.serialize();
+  };
+  std::unique_ptr<app::http_endpoints> endpoints;
+  try {
+    endpoints = std::make_unique<app::http_endpoints>(opts.metrics_addr, opts.health_addr, scrape,
+                                                      healthz, readyz);
+  } catch (const std::exception& e) {
+    spdlog::error("cannot serve metrics or health endpoints: {}", e.what());
+    return 1;
+  }
+
   if (!wait_for_crd(*api, signals)) return 0;
 
+  std::unique_ptr<app::leader_elector> elector;
+  if (opts.leader_elect) {
+    app::leader_election_options le;
+    le.ns = !opts.leader_election_namespace.empty() ? opts.leader_election_namespace
+                                                    : cfg.default_namespace;
+    le.name = opts.leader_election_id;
+    elector = std::make_unique<app::leader_elector>(*api, le);
+    elector->start([&leading] { leading = true; },
+                   [] {
+                     // Never two writers: stop at once, before the lease can expire.
+                     spdlog::error("leadership lost; exiting");
+                     spdlog::default_logger()->flush();
+                     std::_Exit(1);
+                   });
+    int sig = 0;
+    while (!leading && (sig = wait_for_signal(signals, std::chrono::milliseconds(200))) == 0) {
+    }
+    if (sig) {
+      spdlog::info("received {} while standing by, shutting down",
+                   sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      elector->stop();
+      return 0;
+    }
+  }
+
   {
-    caf::actor_system_config caf_cfg;
-    caf::actor_system sys{caf_cfg};
-    auto writer = actors::spawn_api_writer(sys, *api);
+    sys = std::make_unique<caf::actor_system>(caf_config());
+    auto writer = actors::spawn_api_writer(*sys, *api);
     actors::supervisor_options sup_opts;
     sup_opts.cluster.fault_injection = opts.fault_injection;
-    auto supervisor = actors::spawn_cluster_supervisor(sys, writer, api.get(), sup_opts);
+    sup_opts.cluster.metrics = &metrics;
+    sup_opts.managed = managed_clusters;
+    {
+      std::lock_guard<std::mutex> lock(running_mutex);
+      supervisor = actors::spawn_cluster_supervisor(*sys, writer, api.get(), sup_opts);
+    }
     actors::watch_hub hub(*api, supervisor, opts.namespaces);
     hub.start();
+    hub_ptr = &hub;
     spdlog::info("watching RayClusters");
 
     int sig = 0;
     while ((sig = wait_for_signal(signals, std::chrono::seconds(60))) == 0) {
     }
     spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    hub_ptr = nullptr;
     hub.stop();
     caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
-    caf::scoped_actor self{sys};
-    self->wait_for(supervisor, writer);
+    {
+      caf::scoped_actor self{*sys};
+      self->wait_for(supervisor, writer);
+    }
+    {
+      std::lock_guard<std::mutex> lock(running_mutex);
+      supervisor = nullptr;
+    }
+    sys.reset();
   }
+  endpoints.reset();
+  if (elector) elector->stop();
   api.reset();
   spdlog::info("stopped");
   return 0;

@@ -44,6 +44,18 @@ parse_outcome parse_options(int argc, const char* const argv[]) {
           "log-level", po::value(&o.log_level)->default_value(o.log_level),
           "trace, debug, info, warn or error")(
           "log-format", po::value(&o.log_format)->default_value(o.log_format), "text or json")(
+          "metrics-addr", po::value(&o.metrics_addr)->default_value(o.metrics_addr),
+          "address of the Prometheus /metrics endpoint, host:port (\":8080\" is every interface); "
+          "\"0\" turns it off")("health-addr",
+                                po::value(&o.health_addr)->default_value(o.health_addr),
+                                "address of /healthz and /readyz; \"0\" turns them off")(
+          "leader-elect", po::bool_switch(&o.leader_elect),
+          "run for leadership on a coordination.k8s.io Lease; only the leader reconciles")(
+          "leader-election-namespace", po::value(&o.leader_election_namespace),
+          "namespace of the Lease; default: the pod's own namespace in a cluster, else default")(
+          "leader-election-id",
+          po::value(&o.leader_election_id)->default_value(o.leader_election_id),
+          "name of the Lease")(
           "fault-injection", po::bool_switch(&o.fault_injection),
           "testing only: a RayCluster annotated ray-operator.dev/fail-reconcile=true makes its "
           "reconciler fail");

@@ -13,9 +13,14 @@ struct options {
   std::vector<std::string> namespaces;  // empty: every namespace
   double qps = 100;
   int burst = 200;
-  std::string log_level = "info";   // trace, debug, info, warn, error
-  std::string log_format = "text";  // text or json
-  bool fault_injection = false;     // testing only: honour ray-operator.dev/fail-reconcile
+  std::string log_level = "info";      // trace, debug, info, warn, error
+  std::string log_format = "text";     // text or json
+  std::string metrics_addr = ":8080";  // /metrics; "0": off
+  std::string health_addr = ":8082";   // /healthz and /readyz; "0": off
+  bool leader_elect = false;
+  std::string leader_election_namespace;  // empty: the in-cluster namespace, else "default"
+  std::string leader_election_id = "ray-operator-leader";
+  bool fault_injection = false;  // testing only: honour ray-operator.dev/fail-reconcile
   bool show_help = false;
   bool show_version = false;
 };

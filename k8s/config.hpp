@@ -53,7 +53,8 @@ config parse_kubeconfig(const std::string& yaml_text, const std::string& base_di
 std::string default_kubeconfig_path();
 
 // What the operator does at start-up: an explicit kubeconfig path wins; then $KUBECONFIG;
-// then the in-cluster environment when KUBERNETES_SERVICE_HOST is set; then ~/.kube/config.
+// then the in-cluster environment when KUBERNETES_SERVICE_HOST is set (its service-account
+// directory moved by $RAY_OPERATOR_SERVICE_ACCOUNT_DIR when set); then ~/.kube/config.
 config load_default_config(const std::string& kubeconfig_path = {},
                            const std::string& context = {});
 

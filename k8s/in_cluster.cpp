@@ -94,7 +94,9 @@ config load_default_config(const std::string& kubeconfig_path, const std::string
                          "\" was requested, but there is no kubeconfig and the in-cluster "
                          "configuration has no contexts (set KUBECONFIG or use --kubeconfig)");
     }
-    return in_cluster_config();
+    // The directory can be moved for tests that play "in-cluster" from outside a pod.
+    const std::string sa_dir = env("RAY_OPERATOR_SERVICE_ACCOUNT_DIR");
+    return in_cluster_config(sa_dir.empty() ? default_service_account_dir : sa_dir);
   }
   std::string home = home_kubeconfig();
   std::error_code ec;

@@ -1,8 +1,9 @@
 #include "sandbox/kubelet_sim/engine.hpp"
 
-#include <spdlog/spdlog.h>
 #include <future>
 #include <thread>
+
+#include <spdlog/spdlog.h>
 
 #include "k8s/object_meta.hpp"
 #include "k8s/resource.hpp"

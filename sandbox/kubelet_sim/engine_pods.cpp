@@ -1,7 +1,8 @@
 // The scheduler and the pods' kubelets: binding, starting, faults and graceful deletion.
-#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <tuple>
+
+#include <spdlog/spdlog.h>
 
 #include "k8s/object_meta.hpp"
 #include "k8s/resource.hpp"

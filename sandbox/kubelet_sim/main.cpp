@@ -2,14 +2,16 @@
 // See docs/kubelet-simulator.md.
 #include <signal.h>
 
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 #include <atomic>
-#include <boost/program_options.hpp>
 #include <condition_variable>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <boost/program_options.hpp>
 
 #include "k8s/config.hpp"
 #include "k8s/quantity.hpp"

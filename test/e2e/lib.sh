@@ -80,8 +80,12 @@ new_namespace() {
   say "namespace $NS"
 }
 
+# Extra flags; by default the HTTP endpoints are off, so operators of concurrent tests never
+# compete for a port (a test that needs them sets its own addresses here).
+OPERATOR_HTTP_ARGS=${OPERATOR_HTTP_ARGS:---metrics-addr=0 --health-addr=0}
 start_operator() {
-  "$E2E_BUILD_DIR/app/ray-operator" --namespaces "$NS" --log-level debug "$@" \
+  # shellcheck disable=SC2086
+  "$E2E_BUILD_DIR/app/ray-operator" --namespaces "$NS" --log-level debug $OPERATOR_HTTP_ARGS "$@" \
     >>"$E2E_LOGS/$E2E_CASE-operator.log" 2>&1 &
   OP_PID=$!
 }
@@ -99,7 +103,7 @@ cleanup() {
   local rc=$?
   stop_operator TERM
   if [ -n "$NS" ]; then k delete namespace "$NS" --wait=false >/dev/null 2>&1 || true; fi
-  if ((rc == 0)); then say "PASSED: $E2E_CASE"; fi
+  if ((rc == 0)); then say "PASSED: $E2E_CASE"; else say "FAILED (exit code $rc) in step: $STEP"; fi
   exit $rc
 }
 trap cleanup EXIT
@@ -141,3 +145,20 @@ cluster_state_is() { [ "$(get raycluster "$1" '{.status.state}')" = "$2" ]; }
 ready_cluster() { wait_until "${2:-90}" "RayCluster $1 Ready" cluster_condition_is "$1" Ready True; }
 # Lines the operator logged for writes so far (its debug log names each write).
 operator_writes() { grep -c ' write ' "$E2E_LOGS/$E2E_CASE-operator.log" || true; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Plays "in-cluster" from the host: a service-account directory with a TokenRequest token for
+# ServiceAccount $1 in $NS, and the environment a pod would have. Prints the env assignments.
+in_cluster_env() {
+  local sa=$1 dir server
+  dir=$(mktemp -d)
+  k create token "$sa" -n "$NS" --duration=1h >"$dir/token"
+  cp "$(k config view --minify --raw -o 'jsonpath={.clusters[0].cluster.certificate-authority}')" "$dir/ca.crt"
+  printf '%s' "$NS" >"$dir/namespace"
+  server=$(k config view --minify -o 'jsonpath={.clusters[0].cluster.server}')
+  server=${server#https://}
+  echo "KUBECONFIG= KUBERNETES_SERVICE_HOST=${server%:*} KUBERNETES_SERVICE_PORT=${server##*:} RAY_OPERATOR_SERVICE_ACCOUNT_DIR=$dir"
+}

@@ -39,7 +39,7 @@ wait_until 60 "3 Running workers" workers_running_are "$C" 3
 
 step "scale down by name: exactly the named pod goes, and nothing replaces it"
 pods=$(worker_pods "$C")
-named=$(echo "$pods" | head -1)
+named=$(echo "$pods" | sed -n 1p)
 autoscaler_patch "[{\"op\": \"replace\", \"path\": \"/spec/workerGroupSpecs/0/replicas\", \"value\": 2}, {\"op\": \"replace\", \"path\": \"/spec/workerGroupSpecs/0/scaleStrategy\", \"value\": {\"workersToDelete\": [\"$named\"]}}]"
 wait_until 10 "2 workers" workers_are "$C" 2
 holds 5 "2 workers and no replacement" workers_are "$C" 2

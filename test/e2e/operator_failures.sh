@@ -10,7 +10,7 @@ apply_cluster "$C" 2 false 0 4
 ready_cluster "$C"
 
 step "a failed worker is deleted and replaced"
-victim=$(worker_pods "$C" | head -1)
+victim=$(worker_pods "$C" | sed -n 1p)
 k annotate pod "$victim" -n "$NS" sandbox.ray-operator.dev/fail=1 >/dev/null
 wait_until 30 "$victim gone" bash -c "! kubectl get pod $victim -n $NS -o name >/dev/null 2>&1"
 wait_until 60 "2 Running workers" workers_running_are "$C" 2

@@ -45,12 +45,12 @@ k wait --for=condition=Ready "raycluster/$C" -n "$NS" --timeout=120s >/dev/null 
 assert_eq "$(get raycluster "$C" '{.status.state}')" ready "state"
 
 step "kubectl get rayclusters shows KubeRay's columns"
-header=$(k get rayclusters -n "$NS" | head -1)
+header=$(k get rayclusters -n "$NS" | sed -n 1p)
 for col in "DESIRED WORKERS" "AVAILABLE WORKERS" CPUS MEMORY GPUS STATUS AGE; do
   echo "$header" | grep -q "$col" || fail "column $col missing in: $header"
 done
 k get rayclusters -n "$NS" | grep "$C" | grep -q ready || fail "status column not ready"
-k get rayclusters -n "$NS" -o wide | head -1 | grep -q "HEAD POD IP" || fail "no head pod IP with -o wide"
+k get rayclusters -n "$NS" -o wide | sed -n 1p | grep -q "HEAD POD IP" || fail "no head pod IP with -o wide"
 
 step "the stored object carries the defaults the autoscaler reads"
 assert_eq "$(get raycluster "$C" '{.spec.headGroupSpec.template.spec.containers[0].name}')" ray-head "head container"

@@ -24,7 +24,7 @@ assert_eq "$(get raycluster "$C" '{.status.desiredWorkerReplicas}')" 4 "desiredW
 
 step "scale-down removes a not-ready pod first"
 wait_until 60 "4 Running workers" workers_running_are "$C" 4
-unready=$(worker_pods "$C" | head -1)
+unready=$(worker_pods "$C" | sed -n 1p)
 k annotate pod "$unready" -n "$NS" sandbox.ray-operator.dev/not-ready=true >/dev/null
 wait_until 30 "$unready not ready" bash -c "[ \"\$(kubectl get pod $unready -n $NS -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' 2>/dev/null)\" = False ]"
 k patch raycluster "$C" -n "$NS" --type=json -p '[{"op":"replace","path":"/spec/workerGroupSpecs/0/replicas","value":3}]' >/dev/null

@@ -21,7 +21,7 @@ for p in $(k get pods -n "$NS" -l app=web -o name); do
 done
 
 step "deleting a pod completes (no pod hangs in Terminating)"
-victim=$(k get pods -n "$NS" -l app=web -o name | head -1)
+victim=$(k get pods -n "$NS" -l app=web -o name | sed -n 1p)
 k delete -n "$NS" "$victim" --wait=true --timeout=60s >/dev/null
 k get -n "$NS" "$victim" >/dev/null 2>&1 && fail "$victim still exists"
 wait_until 60 "the replacement pod Ready" bash -c "[ \"\$(kubectl get deploy web -n $NS -o jsonpath='{.status.readyReplicas}' 2>/dev/null)\" = 3 ]"

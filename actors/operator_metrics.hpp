@@ -1,0 +1,56 @@
+#pragma once
+// The operator's Prometheus metrics. Counters and gauges are atomics inside prometheus-cpp, so
+// updating them from any actor or client thread takes no lock on the hot path; only adding or
+// removing a labelled series (a cluster appearing or going) takes its family's lock.
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+
+#include "k8s/client.hpp"
+
+namespace actors {
+
+class operator_metrics {
+ public:
+  operator_metrics();
+
+  prometheus::Registry& registry() { return *registry_; }
+  std::string serialize() const;  // the text exposition format
+
+  // k8s client observer: every completed API request.
+  void observe_request(const k8s::request_record& r);
+  void reconcile_done(bool ok);
+  void actor_restarted();
+  void set_leader(bool leading);
+  void set_watch_counts(uint64_t restarts, uint64_t relists);
+  void set_managed(size_t clusters, size_t pods);
+
+  // KubeRay's cluster metrics, so existing dashboards keep working.
+  void cluster_seen(const std::string& ns, const std::string& name, const std::string& uid);
+  void cluster_gone(const std::string& ns, const std::string& name, const std::string& uid);
+  void cluster_provisioned(const std::string& ns, const std::string& name, const std::string& uid,
+                           bool provisioned, double seconds_since_creation);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& request_seconds_;
+  prometheus::Family<prometheus::Counter>& reconciles_;
+  prometheus::Counter& actor_restarts_;
+  prometheus::Gauge& leader_;
+  prometheus::Gauge& watch_restarts_;
+  prometheus::Gauge& watch_relists_;
+  prometheus::Gauge& clusters_;
+  prometheus::Gauge& pods_;
+  prometheus::Family<prometheus::Gauge>& cluster_info_;
+  prometheus::Family<prometheus::Gauge>& cluster_provisioned_;
+  prometheus::Family<prometheus::Gauge>& cluster_provisioned_seconds_;
+};
+
+}  // namespace actors
