@@ -81,6 +81,10 @@ void watcher::emit(watcher_event::kind kind, nlohmann::json object) {
 void watcher::fail(const api_error& e) {
   if (stopping_) return;
   if (on_error_) on_error_(e);
+  // A 410 is not a failure to back off from: the history is gone and the cure, a relist, can
+  // start at once (after an API server restart every resume gets one, and waiting out a
+  // backoff grown during the outage would only delay recovery).
+  if (e.kind() == error_kind::gone && state_ == state::empty) return;
   sleep_for(retry_.next());
 }
 
