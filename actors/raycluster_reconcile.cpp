@@ -332,7 +332,10 @@ void reconcile(cluster_self self) {
   if (spec.value("enableInTreeAutoscaling", false)) {
     ensure_child(self, ray::desired_autoscaler_service_account(defaulted));
     ensure_child(self, ray::desired_autoscaler_role(defaulted));
-    ensure_child(self, ray::desired_autoscaler_role_binding(defaulted));
+    // Without the RBAC "bind" verb (which the operator is deliberately not granted), the API
+    // server accepts a RoleBinding only once the Role it names exists.
+    if (st.children.count(child_key("Role", ray::autoscaler_rbac_name(st.key.name))))
+      ensure_child(self, ray::desired_autoscaler_role_binding(defaulted));
   }
   ensure_child(self, ray::desired_head_statefulset(defaulted));
   ensure_groups(self, defaulted);

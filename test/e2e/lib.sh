@@ -17,6 +17,11 @@ NS=""
 OP_PID=""
 STEP=""
 
+# grep for a match, reading all its input: `grep -q` stops at the first match, and under
+# pipefail the writer it leaves behind (killed by SIGPIPE) would fail the whole pipeline.
+quiet_grep() { grep "$@" >/dev/null; }
+export -f quiet_grep
+
 say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
 # kubectl without its client/server version-skew warning (the sandbox is 1.20).
@@ -107,6 +112,7 @@ cleanup() {
   exit $rc
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT  # a test killed by a timeout fails
 
 [ -f "$KUBECONFIG" ] || fail "no sandbox '$E2E_INSTANCE' ($KUBECONFIG missing): run sandbox/up $E2E_INSTANCE"
 

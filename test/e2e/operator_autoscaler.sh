@@ -25,7 +25,7 @@ autoscaler_patch() {
     -H "Content-type: application/json-patch+json" -X PATCH "$url" -d "$1" -o /dev/null -w '%{http_code}')
   [ "$code" = 200 ] || fail "the autoscaler's patch was answered $code: $1"
 }
-curl -sS --cacert "$ca" -H "Authorization: Bearer $token" "$url" -o /dev/null -w '%{http_code}' | grep -qx 200 \
+curl -sS --cacert "$ca" -H "Authorization: Bearer $token" "$url" -o /dev/null -w '%{http_code}' | quiet_grep -x 200 \
   || fail "the autoscaler's token cannot read the RayCluster"
 
 step "scale up: 1 -> 3, the pods appear within a second"
@@ -63,5 +63,5 @@ assert_eq "$(get raycluster "$C" '{.spec.workerGroupSpecs[0].replicas}')" 1 "rep
 assert_eq "$(get raycluster "$C" '{.spec.workerGroupSpecs[0].scaleStrategy.workersToDelete[*]}')" \
   "$named $C-workers-worker-gone1" "workersToDelete as the autoscaler left it"
 k get raycluster "$C" -n "$NS" -o json | jq -r '.metadata.managedFields[]? | select(.manager | test("ray-operator")) | .fieldsV1 | tostring' \
-  | grep -q 'replicas\|scaleStrategy' && fail "the operator's managed fields include replicas or scaleStrategy"
+  | quiet_grep 'replicas\|scaleStrategy' && fail "the operator's managed fields include replicas or scaleStrategy"
 true

@@ -27,9 +27,9 @@ bad() {
   step "$title"
   k patch raycluster "$C" -n "$NS" --type=json -p "$patch" >/dev/null || fail "the API server refused the patch"
   wait_until 30 "SpecValid False" cluster_condition_is "$C" SpecValid False
-  get raycluster "$C" '{.status.conditions[?(@.type=="SpecValid")].message}' | grep -q -- "$expected" \
+  get raycluster "$C" '{.status.conditions[?(@.type=="SpecValid")].message}' | quiet_grep -- "$expected" \
     || fail "the condition does not say '$expected': $(get raycluster "$C" '{.status.conditions[?(@.type=="SpecValid")].message}')"
-  wait_until 30 "a Warning event" bash -c "kubectl get events -n $NS --field-selector involvedObject.name=$C,reason=InvalidRayClusterSpec -o jsonpath='{.items[*].message}' 2>/dev/null | grep -q -- '$expected'"
+  wait_until 30 "a Warning event" bash -c "kubectl get events -n $NS --field-selector involvedObject.name=$C,reason=InvalidRayClusterSpec -o jsonpath='{.items[*].message}' 2>/dev/null | quiet_grep -- '$expected'"
   assert_eq "$(cluster_condition "$C" Ready)" False "Ready while invalid"
   # Meanwhile the other cluster is reconciled as usual.
   other_replicas=$((other_replicas % 3 + 1))
@@ -59,5 +59,5 @@ step "a name too long for its derived names"
 long=cluster-with-a-name-much-too-long-for-its-derived-names
 apply_cluster "$long" 1 false 0 2
 wait_until 30 "SpecValid False" cluster_condition_is "$long" SpecValid False
-get raycluster "$long" '{.status.conditions[?(@.type=="SpecValid")].message}' | grep -q "metadata.name" || fail "the condition does not name metadata.name"
+get raycluster "$long" '{.status.conditions[?(@.type=="SpecValid")].message}' | quiet_grep "metadata.name" || fail "the condition does not name metadata.name"
 holds 3 "no children for $long" bash -c "[ -z \"\$(kubectl get svc,sts,pods -n $NS -l ray.io/cluster=$long -o name 2>/dev/null)\" ]"

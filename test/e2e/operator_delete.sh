@@ -7,7 +7,7 @@ C=gone
 
 apply_cluster "$C" 2 true 0 4
 ready_cluster "$C"
-k get sa,role,rolebinding,svc,sts -n "$NS" -l "ray.io/cluster=$C" -o name | grep -c . | grep -qx 6 \
+k get sa,role,rolebinding,svc,sts -n "$NS" -l "ray.io/cluster=$C" -o name | grep -c . | quiet_grep -x 6 \
   || fail "expected 6 owned children before the delete"
 
 step "delete the RayCluster"

@@ -14,8 +14,8 @@ victim=$(worker_pods "$C" | sed -n 1p)
 k annotate pod "$victim" -n "$NS" sandbox.ray-operator.dev/fail=1 >/dev/null
 wait_until 30 "$victim gone" bash -c "! kubectl get pod $victim -n $NS -o name >/dev/null 2>&1"
 wait_until 60 "2 Running workers" workers_running_are "$C" 2
-worker_pods "$C" | grep -qx "$victim" && fail "the failed pod is still there"
-k describe raycluster "$C" -n "$NS" | grep -q DeletedWorkerPod || fail "no DeletedWorkerPod event"
+worker_pods "$C" | quiet_grep -x "$victim" && fail "the failed pod is still there"
+k describe raycluster "$C" -n "$NS" | quiet_grep DeletedWorkerPod || fail "no DeletedWorkerPod event"
 ready_cluster "$C"
 
 step "a deleted head pod comes back, and status follows it down and up"

@@ -23,7 +23,7 @@ metric() { scrape | awk -v m="$1" 'index($0, m) == 1 { v = $NF } END { print v +
 step "/healthz is up, /readyz is not ready before the watches sync"
 wait_until 30 "/healthz 200" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$health_port/healthz)\" = 200 ]"
 holds 3 "/readyz 503" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$health_port/readyz)\" = 503 ]"
-curl -s "http://127.0.0.1:$health_port/readyz" | grep -q "not synced" || fail "/readyz does not say why"
+curl -s "http://127.0.0.1:$health_port/readyz" | quiet_grep "not synced" || fail "/readyz does not say why"
 
 step "granting the operator's permissions lets the watches sync"
 k apply -n "$NS" -f - >/dev/null <<YAML
@@ -79,9 +79,9 @@ say "pod creates counted: $creates_before -> $creates_after; reconciles: $reconc
 ((reconciles_after > reconciles_before)) || fail "reconciles did not move"
 
 step "KubeRay's cluster metrics and the managed counts"
-scrape | grep -q "kuberay_cluster_info{.*name=\"$C\"" || fail "no kuberay_cluster_info for $C"
-scrape | grep -q "kuberay_cluster_condition_provisioned{condition=\"true\".*name=\"$C\"" || fail "no provisioned=true for $C"
-scrape | grep -q "kuberay_cluster_provisioned_duration_seconds{.*name=\"$C\"" || fail "no provisioned duration for $C"
+scrape | quiet_grep "kuberay_cluster_info{.*name=\"$C\"" || fail "no kuberay_cluster_info for $C"
+scrape | quiet_grep "kuberay_cluster_condition_provisioned{condition=\"true\".*name=\"$C\"" || fail "no provisioned=true for $C"
+scrape | quiet_grep "kuberay_cluster_provisioned_duration_seconds{.*name=\"$C\"" || fail "no provisioned duration for $C"
 (($(metric 'ray_operator_rayclusters_managed') == 1)) || fail "rayclusters_managed is not 1"
 (($(metric 'ray_operator_pods_managed') == 4)) || fail "pods_managed is not 4: $(metric ray_operator_pods_managed)"
 (($(metric 'ray_operator_leader') == 1)) || fail "leader is not 1"

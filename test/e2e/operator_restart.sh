@@ -22,5 +22,5 @@ wait_until 60 "20 workers" workers_are "$C" 20
 holds 5 "exactly 20 workers" workers_are "$C" 20
 assert_eq "$(worker_pods "$C" | grep -c .)" 20 "worker pods, terminating ones included"
 for p in $seen; do k get pod "$p" -n "$NS" -o name >/dev/null 2>&1 || fail "$p was deleted"; done
-k get events -n "$NS" --field-selector reason=DeletedWorkerPod -o name | grep -q . && fail "a worker pod was deleted"
+k get events -n "$NS" --field-selector reason=DeletedWorkerPod -o name | quiet_grep . && fail "a worker pod was deleted"
 ready_cluster "$C" 120

@@ -34,7 +34,7 @@ for p in $(worker_pods "$C"); do
 done
 
 step "the autoscaler sidecar, ServiceAccount, Role and RoleBinding"
-get pod "$C-head-0" '{.spec.containers[*].name}' | grep -qw autoscaler || fail "no autoscaler container"
+get pod "$C-head-0" '{.spec.containers[*].name}' | quiet_grep -w autoscaler || fail "no autoscaler container"
 assert_eq "$(get pod "$C-head-0" '{.spec.serviceAccountName}')" "$C" "head serviceAccountName"
 k get serviceaccount "$C" -n "$NS" >/dev/null || fail "no ServiceAccount"
 k get role "$C" -n "$NS" >/dev/null || fail "no Role"
@@ -47,10 +47,10 @@ assert_eq "$(get raycluster "$C" '{.status.state}')" ready "state"
 step "kubectl get rayclusters shows KubeRay's columns"
 header=$(k get rayclusters -n "$NS" | sed -n 1p)
 for col in "DESIRED WORKERS" "AVAILABLE WORKERS" CPUS MEMORY GPUS STATUS AGE; do
-  echo "$header" | grep -q "$col" || fail "column $col missing in: $header"
+  echo "$header" | quiet_grep "$col" || fail "column $col missing in: $header"
 done
-k get rayclusters -n "$NS" | grep "$C" | grep -q ready || fail "status column not ready"
-k get rayclusters -n "$NS" -o wide | sed -n 1p | grep -q "HEAD POD IP" || fail "no head pod IP with -o wide"
+k get rayclusters -n "$NS" | grep "$C" | quiet_grep ready || fail "status column not ready"
+k get rayclusters -n "$NS" -o wide | sed -n 1p | quiet_grep "HEAD POD IP" || fail "no head pod IP with -o wide"
 
 step "the stored object carries the defaults the autoscaler reads"
 assert_eq "$(get raycluster "$C" '{.spec.headGroupSpec.template.spec.containers[0].name}')" ray-head "head container"
@@ -59,7 +59,7 @@ assert_eq "$(get raycluster "$C" '{.spec.workerGroupSpecs[0].replicas}')" 2 "rep
 step "Events for the creates, in kubectl describe"
 desc=$(k describe raycluster "$C" -n "$NS")
 for reason in CreatedService CreatedStatefulSet CreatedWorkerPod CreatedServiceAccount CreatedRole CreatedRoleBinding; do
-  echo "$desc" | grep -q "$reason" || fail "no $reason event"
+  echo "$desc" | quiet_grep "$reason" || fail "no $reason event"
 done
 
 step "a full ray.io/v1 manifest in KubeRay's style"

@@ -14,7 +14,7 @@ before=$(worker_pods "$C")
 step "replicas 2 -> 3 adds one pod and keeps the others"
 k patch raycluster "$C" -n "$NS" --type=json -p '[{"op":"replace","path":"/spec/workerGroupSpecs/0/replicas","value":3}]' >/dev/null
 wait_until 30 "3 workers" workers_are "$C" 3
-for p in $before; do worker_pods "$C" | grep -qx "$p" || fail "$p was removed"; done
+for p in $before; do worker_pods "$C" | quiet_grep -x "$p" || fail "$p was removed"; done
 
 step "replicas above maxReplicas (4) is clamped"
 k patch raycluster "$C" -n "$NS" --type=json -p '[{"op":"replace","path":"/spec/workerGroupSpecs/0/replicas","value":9}]' >/dev/null
@@ -29,4 +29,4 @@ k annotate pod "$unready" -n "$NS" sandbox.ray-operator.dev/not-ready=true >/dev
 wait_until 30 "$unready not ready" bash -c "[ \"\$(kubectl get pod $unready -n $NS -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' 2>/dev/null)\" = False ]"
 k patch raycluster "$C" -n "$NS" --type=json -p '[{"op":"replace","path":"/spec/workerGroupSpecs/0/replicas","value":3}]' >/dev/null
 wait_until 30 "3 workers" workers_are "$C" 3
-wait_until 30 "$unready gone" bash -c "! kubectl get pod $unready -n $NS -o name 2>/dev/null | grep -q . || [ -n \"\$(kubectl get pod $unready -n $NS -o jsonpath='{.metadata.deletionTimestamp}' 2>/dev/null)\" ]"
+wait_until 30 "$unready gone" bash -c "! kubectl get pod $unready -n $NS -o name 2>/dev/null | quiet_grep . || [ -n \"\$(kubectl get pod $unready -n $NS -o jsonpath='{.metadata.deletionTimestamp}' 2>/dev/null)\" ]"

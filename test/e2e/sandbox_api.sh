@@ -5,8 +5,8 @@
 new_namespace
 
 step "namespaces are listed"
-k get namespaces -o name | grep -qx "namespace/$NS" || fail "namespace $NS not listed"
-k get namespaces -o name | grep -qx "namespace/kube-system" || fail "kube-system not listed"
+k get namespaces -o name | quiet_grep -x "namespace/$NS" || fail "namespace $NS not listed"
+k get namespaces -o name | quiet_grep -x "namespace/kube-system" || fail "kube-system not listed"
 
 step "the RayCluster CRD is Established"
 assert_eq "$(k get crd rayclusters.ray.io -o 'jsonpath={.status.conditions[?(@.type=="Established")].status}')" True "Established"

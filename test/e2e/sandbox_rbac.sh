@@ -21,6 +21,6 @@ as_reader get pods -n "$NS" >/dev/null || fail "listing pods was refused: $(as_r
 
 step "what the Role does not grant is refused"
 out=$(as_reader create configmap x -n "$NS" --from-literal=a=b || true)
-echo "$out" | grep -qi forbidden || fail "creating a configmap was not refused: $out"
+echo "$out" | quiet_grep -i forbidden || fail "creating a configmap was not refused: $out"
 out=$(as_reader get pods -n default || true)
-echo "$out" | grep -qi forbidden || fail "listing another namespace was not refused: $out"
+echo "$out" | quiet_grep -i forbidden || fail "listing another namespace was not refused: $out"

@@ -6,7 +6,7 @@
 new_namespace
 
 step "the simulated nodes are Ready"
-wait_until 60 "Ready nodes" bash -c "kubectl get nodes --no-headers 2>/dev/null | grep -q ' Ready '"
+wait_until 60 "Ready nodes" bash -c "kubectl get nodes --no-headers 2>/dev/null | quiet_grep ' Ready '"
 
 step "a Deployment gives a ReplicaSet and Running, Ready pods with distinct IPs"
 k create deployment web -n "$NS" --image=nginx --replicas=3 >/dev/null
