@@ -21,6 +21,7 @@ cleanup() {
   [ -n "${op:-}" ] && kill "$op" 2>/dev/null && wait "$op" 2>/dev/null
   k delete namespace "$ns" --wait=false >/dev/null 2>&1 || true
   "$repo/sandbox/down" bench --wipe >/dev/null 2>&1 || true
+  [ -n "${BENCH_KEEP_LOG:-}" ] && cp "$log" "$BENCH_KEEP_LOG"
   rm -f "$log"
 }
 trap cleanup EXIT
@@ -28,7 +29,7 @@ k apply -f "$repo/crds/ray.io_rayclusters.yaml" >/dev/null
 k wait --for=condition=Established crd/rayclusters.ray.io --timeout=60s >/dev/null
 k create namespace "$ns" >/dev/null
 
-"$build_dir/app/ray-operator" --namespaces "$ns" --metrics-addr=0 --health-addr=0 >"$log" 2>&1 &
+"$build_dir/app/ray-operator" --namespaces "$ns" --metrics-addr=0 --health-addr=0 ${BENCH_OPERATOR_ARGS:-} >"$log" 2>&1 &
 op=$!
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$op/status"; }
 until grep -q "watching RayClusters" "$log"; do sleep 0.1; done
@@ -66,9 +67,13 @@ ready() {
   k get rayclusters -n "$ns" -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' |
     grep -c True || true
 }
-deadline=$((SECONDS + 600))
+deadline=$((SECONDS + ${BENCH_TIMEOUT:-600}))
 until [ "$(ready)" = "$clusters" ]; do
-  ((SECONDS < deadline)) || { echo "not converged within 600 s: $(ready)/$clusters ready" >&2; exit 1; }
+  if ((SECONDS >= deadline)); then
+    echo "not converged within ${BENCH_TIMEOUT:-600} s: $(ready)/$clusters ready" >&2
+    k get rayclusters -n "$ns" | grep -v ' ready ' >&2 || true
+    exit 1
+  fi
   sleep 0.5
 done
 done_at=$(date +%s.%N)
