@@ -9,20 +9,13 @@
 
 #include "k8s/yaml_json.hpp"
 #include "ray/validation.hpp"
+#include "test/unit/ray/manifests.hpp"
 
 using nlohmann::json;
 using ray::defaults_patch;
 using ray::with_defaults;
 
 namespace {
-
-json load_manifest(const std::string& relative_path) {
-  std::ifstream in(std::string(RAY_OPERATOR_SOURCE_DIR) + "/" + relative_path);
-  REQUIRE(in.good());
-  std::stringstream text;
-  text << in.rdbuf();
-  return k8s::parse_yaml(text.str());
-}
 
 // The seed as the API server stores it: with a resourceVersion and the namespace of the URL.
 json stored_seed() {

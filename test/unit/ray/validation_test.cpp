@@ -8,20 +8,13 @@
 #include <vector>
 
 #include "k8s/yaml_json.hpp"
+#include "test/unit/ray/manifests.hpp"
 
 using nlohmann::json;
 using ray::spec_problem;
 using ray::validate;
 
 namespace {
-
-json load_manifest(const std::string& relative_path) {
-  std::ifstream in(std::string(RAY_OPERATOR_SOURCE_DIR) + "/" + relative_path);
-  REQUIRE(in.good());
-  std::stringstream text;
-  text << in.rdbuf();
-  return k8s::parse_yaml(text.str());
-}
 
 // A valid cluster with one worker group, for the tests to break one field at a time.
 json base() {
