@@ -144,9 +144,9 @@ void watcher::list_step() {
     std::lock_guard<std::mutex> lock(mutex_);
     resource_version_ = list.value("/metadata/resourceVersion"_json_pointer, std::string());
   }
-  emit(watcher_event::kind::init_done);
   first_list_done_ = true;
   synced_ = true;
+  emit(watcher_event::kind::init_done);
   retry_.reset();
   state_ = state::watching;
 }
@@ -201,14 +201,21 @@ bool watcher::handle_line(const std::string& line) {
     return false;
   }
   auto& ev = parsed.value();
+  if (ev.kind == watch_event::type::error) {
+    const api_error e = error_of(ev);
+    if (e.kind() == error_kind::gone) state_ = state::empty;  // history compacted: relist
+    fail(e);
+    return false;
+  }
+  // The version moves before the consumer hears of the event, so resource_version() never
+  // lags what a consumer has already seen.
   const std::string rv = ev.object.value("/metadata/resourceVersion"_json_pointer, std::string());
+  if (!rv.empty()) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    resource_version_ = rv;
+  }
   switch (ev.kind) {
-    case watch_event::type::error: {
-      const api_error e = error_of(ev);
-      if (e.kind() == error_kind::gone) state_ = state::empty;  // history compacted: relist
-      fail(e);
-      return false;
-    }
+    case watch_event::type::error:
     case watch_event::type::bookmark:
       break;
     case watch_event::type::added:
@@ -218,10 +225,6 @@ bool watcher::handle_line(const std::string& line) {
     case watch_event::type::deleted:
       emit(watcher_event::kind::remove, std::move(ev.object));
       break;
-  }
-  if (!rv.empty()) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    resource_version_ = rv;
   }
   retry_.reset();
   return true;
