@@ -1,4 +1,5 @@
 #include "actors/api_writer.hpp"
+#include "actors/clock.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -19,16 +20,6 @@ struct writer_state {
   std::map<uint64_t, caf::typed_response_promise<write_result>> pending;
   writer_stats stats;
 };
-
-std::string now_rfc3339() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::ostringstream out;
-  out << std::put_time(&tm, "%Y-%m-%dT%H:%M:%SZ");
-  return out.str();
-}
 
 std::string random_suffix() {
   thread_local std::mt19937_64 rng{std::random_device{}()};

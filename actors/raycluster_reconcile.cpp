@@ -8,6 +8,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "actors/clock.hpp"
 #include "actors/observed_child.hpp"
 #include "actors/operator_metrics.hpp"
 #include "actors/raycluster_state.hpp"
@@ -26,15 +27,6 @@ namespace {
 
 const k8s::resource rayclusters{ray::api_group, ray::storage_version, "rayclusters", ray::kind,
                                 true};
-
-std::string now_rfc3339() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::ostringstream out;
-  out << std::put_time(&tm, "%Y-%m-%dT%H:%M:%SZ");
-  return out.str();
-}
 
 void record(cluster_self self, const char* type, const char* reason, const std::string& message) {
   self->send(self->state.writer, event_atom::value,
