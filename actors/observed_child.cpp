@@ -30,12 +30,4 @@ cluster_key cluster_of(const nlohmann::json& object) {
   return {k8s::namespace_of(object), k8s::label(object, ray::label_cluster).value_or("")};
 }
 
-uint64_t revision(const std::string& resource_version) {
-  try {
-    return resource_version.empty() ? 0 : std::stoull(resource_version);
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
-
 }  // namespace actors

@@ -13,8 +13,5 @@ observed_child reduce_child(const nlohmann::json& object);
 std::string child_key(const std::string& kind, const std::string& name);
 // The cluster an object belongs to, from its ray.io/cluster label; empty name when unlabelled.
 cluster_key cluster_of(const nlohmann::json& object);
-// ResourceVersions are etcd revisions: comparing them numerically tells which of two views of
-// one object is newer. Unparseable versions compare as 0.
-uint64_t revision(const std::string& resource_version);
 
 }  // namespace actors

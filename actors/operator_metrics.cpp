@@ -22,7 +22,7 @@ operator_metrics::operator_metrics()
                            .Register(*registry_)),
       reconciles_(BuildCounter()
                       .Name("ray_operator_reconciles_total")
-                      .Help("RayCluster reconciles by result (success or error)")
+                      .Help("RayCluster reconciles by outcome (success, requeue or error)")
                       .Register(*registry_)),
       actor_restarts_(BuildCounter()
                           .Name("ray_operator_actor_restarts_total")
@@ -54,6 +54,11 @@ operator_metrics::operator_metrics()
                 .Help("Pods of the managed RayClusters")
                 .Register(*registry_)
                 .Add({})),
+      watch_silence_(BuildGauge()
+                         .Name("ray_operator_watch_seconds_since_last_event")
+                         .Help("Seconds since each watch last delivered an event or bookmark "
+                               "(-1 before its first)")
+                         .Register(*registry_)),
       cluster_info_(BuildGauge()
                         .Name("kuberay_cluster_info")
                         .Help("Metadata of each RayCluster (KubeRay-compatible)")
@@ -82,8 +87,13 @@ void operator_metrics::observe_request(const k8s::request_record& r) {
       .Observe(std::chrono::duration<double>(r.latency).count());
 }
 
-void operator_metrics::reconcile_done(bool ok) {
-  reconciles_.Add({{"result", ok ? "success" : "error"}}).Increment();
+void operator_metrics::reconcile_done(const std::string& result) {
+  reconciles_.Add({{"result", result}}).Increment();
+}
+
+void operator_metrics::set_watch_progress(const std::string& resource, const std::string& ns,
+                                          double seconds) {
+  watch_silence_.Add({{"resource", resource}, {"namespace", ns.empty() ? "*" : ns}}).Set(seconds);
 }
 
 void operator_metrics::actor_restarted() {

@@ -25,11 +25,14 @@ class operator_metrics {
 
   // k8s client observer: every completed API request.
   void observe_request(const k8s::request_record& r);
-  void reconcile_done(bool ok);
+  // A reconcile's outcome: "success", "requeue" or "error".
+  void reconcile_done(const std::string& result);
   void actor_restarted();
   void set_leader(bool leading);
   void set_watch_counts(uint64_t restarts, uint64_t relists);
   void set_managed(size_t clusters, size_t pods);
+  // How long each watch has been without an event (bookmarks count); -1 before its first.
+  void set_watch_progress(const std::string& resource, const std::string& ns, double seconds);
 
   // KubeRay's cluster metrics, so existing dashboards keep working.
   void cluster_seen(const std::string& ns, const std::string& name, const std::string& uid);
@@ -48,6 +51,7 @@ class operator_metrics {
   prometheus::Gauge& watch_relists_;
   prometheus::Gauge& clusters_;
   prometheus::Gauge& pods_;
+  prometheus::Family<prometheus::Gauge>& watch_silence_;
   prometheus::Family<prometheus::Gauge>& cluster_info_;
   prometheus::Family<prometheus::Gauge>& cluster_provisioned_;
   prometheus::Family<prometheus::Gauge>& cluster_provisioned_seconds_;

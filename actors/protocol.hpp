@@ -2,19 +2,20 @@
 // Every message of the operator's actors, in one place, so the protocol reads top to bottom:
 //
 //   watchers ──► watch_hub ──► cluster_supervisor ──► raycluster_actor ──► worker_group_actor
-//                                                          │                     │
-//                                                          └──────► api_writer ◄─┘ ──► API server
+//               (reduce,        (stores, routing,        │                     │
+//                snapshot)       lifecycle)               └──► api_port ◄─────┘ ──► API server
 //
-// Messages carry small reduced structs (ray::observed_pod …) rather than whole objects; only a
-// RayCluster travels as JSON, because its spec is the input of everything.
+// Observed objects travel as shared, immutable, reduced structs (a Pod becomes a few hundred
+// bytes): the supervisor's stores and the actors that use them hold the same copy. A RayCluster
+// travels as shared JSON, because its spec is the input of everything. Writes leave each actor
+// through the port and their results come back to it as `written` messages.
 
 #include <caf/all.hpp>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "k8s/client.hpp"
@@ -28,35 +29,15 @@ namespace actors {
 using apply_atom = caf::atom_constant<caf::atom("apply")>;
 using remove_atom = caf::atom_constant<caf::atom("remove")>;
 using resync_atom = caf::atom_constant<caf::atom("resync")>;
-using reconcile_atom = caf::atom_constant<caf::atom("reconcile")>;
-using listed_atom = caf::atom_constant<caf::atom("listed")>;
 using written_atom = caf::atom_constant<caf::atom("written")>;
-using write_atom = caf::atom_constant<caf::atom("write")>;
+using wake_atom = caf::atom_constant<caf::atom("wake")>;
 using event_atom = caf::atom_constant<caf::atom("event")>;
 using spec_atom = caf::atom_constant<caf::atom("spec")>;
 using pod_atom = caf::atom_constant<caf::atom("pod")>;
 using child_atom = caf::atom_constant<caf::atom("child")>;
-using respawn_atom = caf::atom_constant<caf::atom("respawn")>;
+using group_atom = caf::atom_constant<caf::atom("group")>;
+using healthy_atom = caf::atom_constant<caf::atom("healthy")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
-using synced_atom = caf::atom_constant<caf::atom("synced")>;
-using ping_atom = caf::atom_constant<caf::atom("ping")>;
-
-// A liveness check from outside the actor system (the /healthz handler): the supervisor
-// answers it when it processes the message, proving its mailbox is being served.
-struct liveness_probe {
-  std::mutex m;
-  std::condition_variable cv;
-  bool answered = false;
-  void answer() {
-    std::lock_guard<std::mutex> lock(m);
-    answered = true;
-    cv.notify_all();
-  }
-  bool wait(std::chrono::milliseconds timeout) {
-    std::unique_lock<std::mutex> lock(m);
-    return cv.wait_for(lock, timeout, [this] { return answered; });
-  }
-};
 
 // Identifies a RayCluster: namespace and name.
 struct cluster_key {
@@ -81,7 +62,13 @@ struct observed_child {
   int64_t ready_replicas = 0;     // StatefulSet status.readyReplicas
 };
 
-// A write for the api_writer. `verb` is create, replace, patch or delete.
+using pod_ptr = std::shared_ptr<const ray::observed_pod>;
+using child_ptr = std::shared_ptr<const observed_child>;
+using raycluster_ptr = std::shared_ptr<const nlohmann::json>;
+using keyed_pod = std::pair<cluster_key, pod_ptr>;
+using keyed_child = std::pair<cluster_key, child_ptr>;
+
+// A write through the port. `verb` is create, replace, patch or delete.
 struct write_request {
   std::string verb;
   k8s::resource type;
@@ -94,98 +81,90 @@ struct write_request {
   std::string reason;  // for logs: why this write is made
 };
 
+// What came back: the identity of the object written (or read), or the error.
 struct write_result {
-  std::optional<nlohmann::json> object;  // set on success
-  std::optional<k8s::api_error> error;   // set on failure
-  bool ok() const { return object.has_value(); }
+  std::optional<k8s::api_error> error;
+  std::string name;
+  std::string uid;
+  std::string resource_version;
+  child_ptr child;  // a read of a child: the object, reduced
+
+  bool ok() const { return !error; }
+  // No definite answer: the write may or may not have taken effect (a timeout, a cut
+  // connection, a 5xx). Only the watch, or a read, can tell.
+  bool ambiguous() const;
 };
 
-// What a worker-group actor must achieve; sent by its RayCluster actor on every change.
+// What a worker-group actor must achieve; sent by its RayCluster actor whenever it changes.
 struct group_spec {
   std::string group;
-  size_t index = 0;
+  std::string ns;
   int64_t desired = 0;  // clamp(replicas, min, max) x numOfHosts; 0 suspended
   std::vector<std::string> workers_to_delete;  // scaleStrategy.workersToDelete
   bool autoscaling = false;                    // in-tree autoscaling: never delete unnamed pods
-  nlohmann::json pod;                          // the desired worker Pod (generateName set)
-  nlohmann::json involved;                     // the RayCluster, as an Event's involvedObject
+  std::shared_ptr<const nlohmann::json> pod;   // the desired worker Pod (generateName set)
 };
 
-// A Kubernetes Event to record on a RayCluster.
+// A Kubernetes Event about the RayCluster, from one of its worker groups.
 struct event_request {
-  nlohmann::json involved;  // {apiVersion, kind, name, namespace, uid}
-  std::string type;         // Normal or Warning
-  std::string reason;       // KubeRay's reason strings where one exists
+  std::string type;    // Normal or Warning
+  std::string reason;  // KubeRay's reason strings where one exists
   std::string message;
-};
-
-// Counters the tests and metrics read (debug: steady state makes no writes).
-struct writer_stats {
-  uint64_t writes = 0;
-  uint64_t failures = 0;
-  uint64_t events = 0;
 };
 
 // ---- actor interfaces ----
 
-// Performs writes (and records events) against the API server; replies when done.
-using api_writer_actor =
-    caf::typed_actor<caf::replies_to<write_atom, write_request>::with<write_result>,
-                     caf::reacts_to<event_atom, event_request>,
-                     caf::reacts_to<written_atom, uint64_t, write_result>,  // internal: a write
-                                                                            // completed
-                     caf::replies_to<stats_atom>::with<writer_stats>>;
-
 // Owns the pods of one worker group.
 using worker_group_actor = caf::typed_actor<
-    caf::reacts_to<spec_atom, group_spec>, caf::reacts_to<pod_atom, apply_atom, ray::observed_pod>,
-    caf::reacts_to<pod_atom, remove_atom, ray::observed_pod>,
-    caf::reacts_to<resync_atom, std::vector<ray::observed_pod>>, caf::reacts_to<reconcile_atom>>;
-
-}  // namespace actors
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nlohmann::json)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ray::observed_pod)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<ray::observed_pod>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actors::cluster_key)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actors::observed_child)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actors::write_request)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actors::write_result)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actors::group_spec)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actors::event_request)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actors::writer_stats)
-
-namespace actors {
+    caf::reacts_to<spec_atom, group_spec>, caf::reacts_to<pod_atom, apply_atom, pod_ptr>,
+    caf::reacts_to<pod_atom, remove_atom, pod_ptr>,
+    caf::reacts_to<pod_atom, resync_atom, std::vector<pod_ptr>>,
+    caf::reacts_to<written_atom, uint64_t, write_result>, caf::reacts_to<wake_atom, uint64_t>>;
 
 // One RayCluster: its children, its status, its worker-group actors.
 using raycluster_actor = caf::typed_actor<
-    caf::reacts_to<spec_atom, nlohmann::json>,  // the RayCluster as stored, on every change
-    caf::reacts_to<pod_atom, apply_atom, ray::observed_pod>,
-    caf::reacts_to<pod_atom, remove_atom, ray::observed_pod>,
-    caf::reacts_to<child_atom, apply_atom, observed_child>,
-    caf::reacts_to<child_atom, remove_atom, observed_child>,
-    caf::reacts_to<resync_atom>,  // a watch relisted: list this cluster's children again
-    caf::reacts_to<listed_atom, uint64_t, std::vector<ray::observed_pod>,
-                   std::vector<observed_child>, std::string>,  // internal: relist result
-    caf::reacts_to<reconcile_atom>,
-    caf::reacts_to<reconcile_atom, uint64_t>>;  // internal: a debounced reconcile is due
+    caf::reacts_to<spec_atom, raycluster_ptr>,  // the RayCluster as stored, on every change
+    caf::reacts_to<pod_atom, apply_atom, pod_ptr>, caf::reacts_to<pod_atom, remove_atom, pod_ptr>,
+    caf::reacts_to<pod_atom, resync_atom, std::vector<pod_ptr>>,  // after a relist: all of them
+    caf::reacts_to<child_atom, apply_atom, child_ptr>,
+    caf::reacts_to<child_atom, remove_atom, child_ptr>,
+    caf::reacts_to<child_atom, resync_atom, std::string, std::vector<child_ptr>>,  // one kind
+    caf::reacts_to<written_atom, uint64_t, write_result>, caf::reacts_to<wake_atom, uint64_t>,
+    caf::reacts_to<event_atom, event_request>,  // from a worker group
+    // A worker group's create failure (reason, message), both empty once it recovers.
+    caf::reacts_to<group_atom, std::string, std::string, std::string>>;
 
-// Routes watch events to RayCluster actors; spawns, monitors and restarts them.
+// Keeps the stores of observed children, routes events to RayCluster actors, and spawns,
+// monitors and restarts them.
 using cluster_supervisor_actor = caf::typed_actor<
-    caf::reacts_to<apply_atom, nlohmann::json>,                // a RayCluster was added or changed
-    caf::reacts_to<remove_atom, cluster_key>,                  // a RayCluster was deleted
-    caf::reacts_to<resync_atom, std::vector<nlohmann::json>>,  // every RayCluster, after a list
-    caf::reacts_to<pod_atom, apply_atom, cluster_key, ray::observed_pod>,
-    caf::reacts_to<pod_atom, remove_atom, cluster_key, ray::observed_pod>,
-    caf::reacts_to<child_atom, apply_atom, cluster_key, observed_child>,
-    caf::reacts_to<child_atom, remove_atom, cluster_key, observed_child>,
-    caf::reacts_to<resync_atom>,  // a child watch relisted: every cluster lists its children
-    caf::reacts_to<respawn_atom, cluster_key, uint64_t>,  // internal: restart after backoff
-    caf::reacts_to<ping_atom, std::shared_ptr<liveness_probe>>,
+    caf::reacts_to<apply_atom, raycluster_ptr>,  // a RayCluster was added or changed
+    caf::reacts_to<remove_atom, cluster_key>,    // a RayCluster was deleted
+    // Every RayCluster of a watch scope (a namespace, or "" for all), after a (re)list.
+    caf::reacts_to<resync_atom, std::string, std::vector<raycluster_ptr>>,
+    caf::reacts_to<pod_atom, apply_atom, cluster_key, pod_ptr>,
+    caf::reacts_to<pod_atom, remove_atom, cluster_key, pod_ptr>,
+    caf::reacts_to<pod_atom, resync_atom, std::string, std::vector<keyed_pod>>,  // scope, all
+    caf::reacts_to<child_atom, apply_atom, cluster_key, child_ptr>,
+    caf::reacts_to<child_atom, remove_atom, cluster_key, child_ptr>,
+    // kind, scope, every child of that kind in the scope
+    caf::reacts_to<child_atom, resync_atom, std::string, std::string, std::vector<keyed_child>>,
+    caf::reacts_to<healthy_atom, cluster_key, uint64_t>,  // an actor's first success
+    caf::reacts_to<written_atom, uint64_t, write_result>, caf::reacts_to<wake_atom, uint64_t>,
     caf::replies_to<stats_atom>::with<uint64_t>>;  // number of clusters managed
 
 }  // namespace actors
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<nlohmann::json>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<actors::observed_child>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<actors::liveness_probe>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nlohmann::json)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actors::cluster_key)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actors::pod_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actors::child_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actors::raycluster_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<actors::pod_ptr>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<actors::child_ptr>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<actors::raycluster_ptr>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<actors::keyed_pod>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<actors::keyed_child>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actors::write_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actors::write_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actors::group_spec)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actors::event_request)

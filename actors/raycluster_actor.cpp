@@ -2,114 +2,70 @@
 
 #include <spdlog/spdlog.h>
 
-#include <mutex>
-
 #include "actors/observed_child.hpp"
+#include "actors/operator_metrics.hpp"
 #include "actors/raycluster_state.hpp"
-#include "ray/constants.hpp"
+#include "k8s/object_meta.hpp"
 
 namespace actors {
 
 namespace {
 
-void schedule_reconcile(cluster_self self) {
-  auto& st = self->state;
-  if (st.reconcile_scheduled) return;
-  st.reconcile_scheduled = true;
-  self->delayed_send(self, st.options.debounce, reconcile_atom::value, uint64_t{0});
+void trigger(cluster_self self) {
+  self->state.wake->trigger(*self->state.port, handle(self));
 }
 
-void forward_pod(cluster_self self, const ray::observed_pod& pod, bool removed) {
-  if (pod.is_head) return;
-  auto it = self->state.groups.find(pod.group);
-  if (it == self->state.groups.end()) return;  // the group's actor gets a full list at spawn
+void run(cluster_self self) {
+  auto& st = self->state;
+  const outcome o = reconcile(self);
+  st.wake->settle(*st.port, handle(self), o);
+  if (auto* metrics = st.options.metrics) metrics->reconcile_done(o.result());
+  if (o.error) spdlog::debug("RayCluster {}: reconcile failed: {}", st.key.str(), *o.error);
+  if (o.is_done() && !st.healthy_reported) {
+    st.healthy_reported = true;
+    self->send(caf::actor_cast<cluster_supervisor_actor>(st.supervisor), healthy_atom::value,
+               st.key, st.incarnation);
+  }
+}
+
+void forward_pod(cluster_self self, const pod_ptr& pod, bool removed) {
+  if (pod->is_head) return;
+  auto it = self->state.groups.find(pod->group);
+  if (it == self->state.groups.end()) return;  // a group's actor gets its pods when spawned
   if (removed)
     self->send(it->second, pod_atom::value, remove_atom::value, pod);
   else
     self->send(it->second, pod_atom::value, apply_atom::value, pod);
 }
 
-void apply_pod(cluster_self self, const ray::observed_pod& pod, bool removed) {
-  auto& pods = self->state.pods;
-  if (removed) {
-    pods.erase(pod.name);
-  } else {
-    auto it = pods.find(pod.name);
-    // A view older than the one held (a replayed event, a stale list) is ignored.
-    if (it != pods.end() && revision(pod.resource_version) < revision(it->second.resource_version))
-      return;
-    pods[pod.name] = pod;
-  }
-  forward_pod(self, pod, removed);
-}
-
-void apply_child(cluster_self self, const observed_child& child, bool removed) {
-  auto& children = self->state.children;
-  const auto key = child_key(child.kind, child.name);
-  if (removed) {
-    children.erase(key);
-    return;
-  }
-  auto it = children.find(key);
-  if (it != children.end() &&
-      revision(child.resource_version) < revision(it->second.resource_version))
-    return;
-  children[key] = child;
-}
-
-// Lists this cluster's pods, services and StatefulSet; the result arrives as `listed_atom`.
-void list_children(cluster_self self) {
+void apply_child(cluster_self self, child_ptr child) {
   auto& st = self->state;
-  st.synced = false;
-  const uint64_t id = ++st.list_id;
-  struct gather {
-    std::mutex m;
-    int remaining = 3;
-    std::vector<ray::observed_pod> pods;
-    std::vector<observed_child> children;
-    std::string error;
-  };
-  auto g = std::make_shared<gather>();
-  auto handle = caf::actor_cast<raycluster_actor>(self);
-  const auto done = [g, handle, id](const k8s::resource& type, k8s::result<nlohmann::json> r) {
-    std::lock_guard<std::mutex> lock(g->m);
-    if (!r) {
-      g->error = "listing " + type.plural + ": " + r.error().describe();
-    } else {
-      for (const auto& item : r.value().value("items", nlohmann::json::array())) {
-        if (type.plural == "pods") {
-          g->pods.push_back(ray::reduce_pod(item));
-        } else {
-          auto with_kind = item;
-          with_kind["kind"] = type.kind;
-          g->children.push_back(reduce_child(with_kind));
-        }
-      }
-    }
-    if (--g->remaining == 0)
-      caf::anon_send(handle, listed_atom::value, id, std::move(g->pods), std::move(g->children),
-                     std::move(g->error));
-  };
-  k8s::list_options o;
-  o.label_selector = std::string(ray::label_cluster) + "=" + st.key.name + "," +
-                     ray::label_created_by + "=" + ray::created_by;
-  for (const auto* type :
-       {&k8s::resources::pods, &k8s::resources::services, &k8s::resources::statefulsets})
-    st.api->list_all(*type, st.key.ns, o,
-                     [done, type](k8s::result<nlohmann::json> r) { done(*type, std::move(r)); });
+  const auto key = child_key(child->kind, child->name);
+  st.ledger.observed(key, child->resource_version);
+  st.children[key] = std::move(child);
 }
 
-raycluster_actor::behavior_type raycluster(cluster_self self, cluster_key key,
-                                           api_writer_actor writer, k8s::client* api,
-                                           raycluster_options options) {
+}  // namespace
+
+raycluster_actor::behavior_type raycluster(cluster_self self, caf::actor supervisor,
+                                           cluster_key key, uint64_t incarnation, api_port* port,
+                                           cluster_seed seed, raycluster_options options) {
   auto& st = self->state;
   st.key = std::move(key);
-  st.writer = std::move(writer);
-  st.api = api;
+  st.incarnation = incarnation;
+  st.supervisor = std::move(supervisor);
+  st.port = port;
   st.options = options;
+  st.ledger = write_ledger(options.ledger);
+  st.recorder = event_recorder(options.events);
+  st.wake.emplace(options.wake);
+  st.stored = std::move(seed.stored);
+  for (auto& p : seed.pods) st.pods[p->name] = std::move(p);
+  for (auto& c : seed.children) apply_child(self, std::move(c));
+  self->attach_functor([port, id = self->id()] { port->forget(id); });
   // A worker-group actor that fails takes this actor down with it; the supervisor restarts
-  // this cluster as a whole, which relists and rebuilds everything. The failure's message is
-  // kept in the exit reason, so the restart Event can say what went wrong.
+  // this cluster as a whole from its stores. The failure's message is kept in the exit reason,
+  // so the restart Event can say what went wrong.
   self->set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& ep) -> caf::error {
     try {
       std::rethrow_exception(ep);
@@ -119,95 +75,84 @@ raycluster_actor::behavior_type raycluster(cluster_self self, cluster_key key,
     }
     return caf::make_error(caf::sec::runtime_error);
   });
-  list_children(self);
-  self->delayed_send(self, st.options.resync_period, reconcile_atom::value);
+  trigger(self);
   return {
-      [=](spec_atom, nlohmann::json& raycluster) {
-        self->state.stored = std::move(raycluster);
-        schedule_reconcile(self);
-      },
-      [=](pod_atom, apply_atom, ray::observed_pod& pod) {
-        if (!self->state.synced) {
-          self->state.buffered.push_back({true, false, pod, {}});
-          return;
-        }
-        apply_pod(self, pod, false);
-        schedule_reconcile(self);
-      },
-      [=](pod_atom, remove_atom, ray::observed_pod& pod) {
-        if (!self->state.synced) {
-          self->state.buffered.push_back({true, true, pod, {}});
-          return;
-        }
-        apply_pod(self, pod, true);
-        schedule_reconcile(self);
-      },
-      [=](child_atom, apply_atom, observed_child& child) {
-        if (!self->state.synced) {
-          self->state.buffered.push_back({false, false, {}, child});
-          return;
-        }
-        apply_child(self, child, false);
-        schedule_reconcile(self);
-      },
-      [=](child_atom, remove_atom, observed_child& child) {
-        if (!self->state.synced) {
-          self->state.buffered.push_back({false, true, {}, child});
-          return;
-        }
-        apply_child(self, child, true);
-        schedule_reconcile(self);
-      },
-      [=](resync_atom) { list_children(self); },
-      [=](listed_atom, uint64_t id, std::vector<ray::observed_pod>& pods,
-          std::vector<observed_child>& children, std::string& error) {
+      [=](spec_atom, raycluster_ptr& raycluster) {
         auto& s = self->state;
-        if (id != s.list_id) return;  // superseded by a newer listing
-        if (!error.empty()) {
-          spdlog::warn("RayCluster {}: {}; retrying", s.key.str(), error);
-          self->delayed_send(self, std::chrono::seconds(2), resync_atom::value);
-          return;
-        }
+        const std::string rv = k8s::resource_version(*raycluster);
+        s.ledger.observed("status", rv);
+        s.ledger.observed("defaults", rv);
+        s.stored = std::move(raycluster);
+        trigger(self);
+      },
+      [=](pod_atom, apply_atom, pod_ptr& pod) {
+        self->state.pods[pod->name] = pod;
+        forward_pod(self, pod, false);
+        trigger(self);
+      },
+      [=](pod_atom, remove_atom, pod_ptr& pod) {
+        self->state.pods.erase(pod->name);
+        forward_pod(self, pod, true);
+        trigger(self);
+      },
+      [=](pod_atom, resync_atom, std::vector<pod_ptr>& pods) {
+        auto& s = self->state;
         s.pods.clear();
-        s.children.clear();
-        for (auto& p : pods) s.pods[p.name] = p;
-        for (auto& c : children) s.children[child_key(c.kind, c.name)] = c;
-        auto buffered = std::move(s.buffered);
-        s.buffered.clear();
-        s.synced = true;
-        for (auto& e : buffered) {
-          if (e.is_pod)
-            apply_pod(self, e.pod, e.removed);
-          else
-            apply_child(self, e.child, e.removed);
+        std::map<std::string, std::vector<pod_ptr>> by_group;
+        for (auto& p : pods) {
+          if (!p->is_head) by_group[p->group].push_back(p);
+          s.pods[p->name] = std::move(p);
         }
-        // Every group actor gets its complete pod list.
-        for (auto& [name, actor] : s.groups) {
-          std::vector<ray::observed_pod> group_pods;
-          for (const auto& [pod_name, p] : s.pods)
-            if (!p.is_head && p.group == name) group_pods.push_back(p);
-          self->send(actor, resync_atom::value, std::move(group_pods));
+        for (auto& [name, actor] : s.groups)
+          self->send(actor, pod_atom::value, resync_atom::value, std::move(by_group[name]));
+        trigger(self);
+      },
+      [=](child_atom, apply_atom, child_ptr& child) {
+        apply_child(self, std::move(child));
+        trigger(self);
+      },
+      [=](child_atom, remove_atom, child_ptr& child) {
+        auto& s = self->state;
+        const auto key = child_key(child->kind, child->name);
+        s.children.erase(key);
+        s.ledger.forget(key);
+        trigger(self);
+      },
+      [=](child_atom, resync_atom, std::string& kind, std::vector<child_ptr>& children) {
+        auto& s = self->state;
+        for (auto it = s.children.begin(); it != s.children.end();)
+          it = it->second->kind == kind ? s.children.erase(it) : std::next(it);
+        for (auto& c : children) {
+          const auto key = child_key(c->kind, c->name);
+          s.ledger.forget(key);  // the list is the truth about what it shows
+          s.children[key] = std::move(c);
         }
-        schedule_reconcile(self);
+        trigger(self);
       },
-      [=](reconcile_atom) {
-        // The periodic resync: a safety net, not the mechanism.
-        self->delayed_send(self, self->state.options.resync_period, reconcile_atom::value);
-        schedule_reconcile(self);
+      [=](written_atom, uint64_t ticket, write_result& r) {
+        on_written(self, ticket, r);
+        trigger(self);
       },
-      [=](reconcile_atom, uint64_t) {
-        self->state.reconcile_scheduled = false;
-        reconcile(self);
+      [=](wake_atom, uint64_t generation) {
+        if (self->state.wake->due(generation)) run(self);
+      },
+      [=](event_atom, event_request& e) { record(self, e.type, e.reason, e.message); },
+      [=](group_atom, std::string& group, std::string& reason, std::string& message) {
+        auto& failures = self->state.group_failures;
+        if (message.empty())
+          failures.erase(group);
+        else
+          failures[group] = {std::move(reason), std::move(message)};
+        trigger(self);
       },
   };
 }
 
-}  // namespace
-
-raycluster_actor spawn_raycluster(caf::local_actor* parent, cluster_key key,
-                                  api_writer_actor writer, k8s::client* api,
+raycluster_actor spawn_raycluster(caf::local_actor* parent, caf::actor supervisor, cluster_key key,
+                                  uint64_t incarnation, api_port* port, cluster_seed seed,
                                   raycluster_options options) {
-  return parent->spawn(raycluster, std::move(key), std::move(writer), api, options);
+  return parent->spawn(raycluster, std::move(supervisor), std::move(key), incarnation, port,
+                       std::move(seed), std::move(options));
 }
 
 }  // namespace actors

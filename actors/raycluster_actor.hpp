@@ -1,26 +1,47 @@
 #pragma once
 // One RayCluster. It owns everything observed about its cluster (pods, services, the head
 // StatefulSet, RBAC objects), decides what to write, and owns one worker_group_actor per group.
-// Reconciling is level-triggered: every trigger (a spec change, a child event, the periodic
-// resync) is debounced into one reconcile that compares desired with observed.
+// Reconciling is level-triggered: every trigger (a spec change, a child event, a write's
+// result) brings its one wake-up forward, and the reconcile it runs compares desired with
+// observed and returns an outcome that arms the next wake-up (wakeup.hpp). Writes go through a
+// ledger (write_ledger.hpp) and Events through an aggregating recorder (event_recorder.hpp).
+//
+// It starts from a seed out of the supervisor's stores — the RayCluster and every child the
+// watches have shown — so a new or restarted actor lists nothing.
 
+#include <vector>
+
+#include "actors/api_port.hpp"
+#include "actors/event_recorder.hpp"
 #include "actors/protocol.hpp"
+#include "actors/wakeup.hpp"
+#include "actors/worker_group_actor.hpp"
+#include "actors/write_ledger.hpp"
 
 namespace actors {
 
 class operator_metrics;
 
 struct raycluster_options {
-  std::chrono::milliseconds debounce{50};
-  std::chrono::seconds resync_period{300};
+  wakeup_policy wake;
+  ledger_policy ledger;
+  worker_group_options group;
+  event_recorder_options events;
   // Testing only: the annotation ray-operator.dev/fail-reconcile=true makes reconcile throw, to
-  // exercise the supervisor's containment and restarts end to end.
+  // exercise the supervisor's containment and restarts.
   bool fault_injection = false;
   operator_metrics* metrics = nullptr;  // may be null (tests)
 };
 
-raycluster_actor spawn_raycluster(caf::local_actor* parent, cluster_key key,
-                                  api_writer_actor writer, k8s::client* api,
+struct cluster_seed {
+  raycluster_ptr stored;
+  std::vector<pod_ptr> pods;
+  std::vector<child_ptr> children;
+};
+
+// `supervisor` hears (healthy_atom, key, incarnation) after the actor's first good reconcile.
+raycluster_actor spawn_raycluster(caf::local_actor* parent, caf::actor supervisor, cluster_key key,
+                                  uint64_t incarnation, api_port* port, cluster_seed seed,
                                   raycluster_options options = {});
 
 }  // namespace actors

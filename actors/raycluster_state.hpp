@@ -1,6 +1,7 @@
 #pragma once
-// The state of a RayCluster actor, shared by its behaviour (raycluster_actor.cpp) and its
-// reconcile steps (raycluster_reconcile.cpp).
+// The state of a RayCluster actor, shared by its behaviour (raycluster_actor.cpp), its
+// reconcile (raycluster_reconcile.cpp) and the writes of its children and status
+// (raycluster_writes.cpp).
 
 #include <map>
 #include <optional>
@@ -8,55 +9,80 @@
 #include <string>
 #include <vector>
 
-#include "actors/protocol.hpp"
 #include "actors/raycluster_actor.hpp"
+#include "ray/status.hpp"
+#include "ray/validation.hpp"
 
 namespace actors {
+
+// What the actor derives from one version of its RayCluster's spec, kept until the spec
+// changes (a status write or a pod event does not rebuild it).
+struct derived_view {
+  int64_t generation = -1;
+  nlohmann::json metadata_seen;  // labels and annotations it was built from
+  std::vector<ray::spec_problem> problems;
+  nlohmann::json defaulted;  // with_defaults(stored); null when the spec is invalid
+  struct child {
+    std::string kind;
+    std::string name;
+    std::string hash;  // the desired spec hash; the object itself is rebuilt for a write
+  };
+  std::vector<child> children;  // in the order they are created
+  std::vector<group_spec> groups;
+};
 
 struct cluster_state {
   static inline const char* name = "raycluster";
   cluster_key key;
-  api_writer_actor writer;
-  k8s::client* api = nullptr;
+  uint64_t incarnation = 0;
+  caf::actor supervisor;
+  api_port* port = nullptr;
   raycluster_options options;
 
-  nlohmann::json stored;  // the RayCluster as last seen; null until the first one arrives
-  std::map<std::string, ray::observed_pod> pods;
-  std::map<std::string, observed_child> children;  // by child_key(kind, name)
+  raycluster_ptr stored;  // the RayCluster as last seen; null until it arrives
+  std::map<std::string, pod_ptr> pods;
+  std::map<std::string, child_ptr> children;  // by child_key(kind, name)
+  derived_view derived;
 
-  // Listing our children (at start, and after a watch relisted): events that arrive meanwhile
-  // are kept and replayed over the list when they are newer.
-  bool synced = false;
-  uint64_t list_id = 0;
-  struct buffered_event {
-    bool is_pod;
-    bool removed;
-    ray::observed_pod pod;
-    observed_child child;
-  };
-  std::vector<buffered_event> buffered;
+  write_ledger ledger;  // "Kind/name" per child (writes, and reads after a 409), "status",
+                        // "defaults"
+  std::map<uint64_t, write_request> event_writes;  // Events in flight, for the recorder
+  uint64_t next_ticket = 1;
+  event_recorder recorder;
+  std::optional<wakeup> wake;
 
-  // Writes in flight, so a reconcile that runs before the watch reflects them does not repeat
-  // them.
-  std::set<std::string> child_writes;
-  bool status_write = false;
-  bool defaults_write = false;
-  std::string defaults_tried_at_rv;
+  std::string last_problems;               // the summary last reported as invalid
+  std::set<std::string> foreign_reported;  // "Kind/name@uid" recorded as not ours
+  std::map<std::string, std::pair<std::string, std::string>> group_failures;  // reason, message
   std::optional<nlohmann::json> last_written_status;
-  std::string last_problems;  // the summary last reported, so a Warning is not repeated
+  std::string defaults_written_rv;  // the version our defaults write produced
 
   std::map<std::string, worker_group_actor> groups;
-  std::map<std::string, nlohmann::json> sent_group_specs;  // last sent, to skip unchanged ones
+  std::map<std::string, std::string> sent_group_specs;  // a fingerprint of what each got last
 
-  bool reconcile_scheduled = false;
+  bool healthy_reported = false;
   bool metrics_seen = false;  // kuberay_cluster_info reported
   std::optional<bool> reported_provisioned;
 };
 
 using cluster_self = raycluster_actor::stateful_pointer<cluster_state>;
 
+inline caf::actor handle(cluster_self self) {
+  return caf::actor_cast<caf::actor>(self);
+}
+
 // raycluster_reconcile.cpp
-void reconcile(cluster_self self);
+outcome reconcile(cluster_self self);
 nlohmann::json involved_object(const nlohmann::json& raycluster);
+void record(cluster_self self, const std::string& type, const std::string& reason,
+            const std::string& message);
+
+// raycluster_writes.cpp: each returns what its step needs next.
+outcome ensure_child(cluster_self self, const derived_view::child& desired,
+                     ray::child_status& status);
+outcome ensure_defaults(cluster_self self, bool& waiting);
+outcome write_status(cluster_self self, std::vector<ray::child_status> children);
+// A reply to a write or read this actor made.
+void on_written(cluster_self self, uint64_t ticket, write_result& r);
 
 }  // namespace actors

@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <unordered_set>
-
 #include "actors/observed_child.hpp"
 #include "k8s/object_meta.hpp"
 #include "ray/constants.hpp"
@@ -19,19 +17,34 @@ void log_error(const std::string& what, const k8s::api_error& e) {
   spdlog::warn("watch {}: {}; retrying", what, e.describe());
 }
 
+using kind = k8s::watcher_event::kind;
+
 }  // namespace
 
+raycluster_ptr reduce_raycluster(nlohmann::json raycluster) {
+  auto meta = raycluster.find("metadata");
+  if (meta != raycluster.end() && meta->is_object()) {
+    meta->erase("managedFields");
+    auto annotations = meta->find("annotations");
+    if (annotations != meta->end() && annotations->is_object()) {
+      annotations->erase("kubectl.kubernetes.io/last-applied-configuration");
+      if (annotations->empty()) meta->erase(annotations);
+    }
+  }
+  return std::make_shared<const nlohmann::json>(std::move(raycluster));
+}
+
 watch_hub::watch_hub(k8s::client& api, cluster_supervisor_actor supervisor,
-                     std::vector<std::string> namespaces)
-    : api_(api), supervisor_(std::move(supervisor)), namespaces_(std::move(namespaces)) {
+                     std::vector<std::string> namespaces, k8s::watcher_options options)
+    : api_(api), supervisor_(std::move(supervisor)) {
   const std::vector<std::string> scopes =
-      namespaces_.empty() ? std::vector<std::string>{""} : namespaces_;
+      namespaces.empty() ? std::vector<std::string>{""} : namespaces;
   for (const auto& ns : scopes) {
-    add_raycluster_watch(ns);
+    add_raycluster_watch(ns, options);
     for (const auto* type :
          {&k8s::resources::pods, &k8s::resources::services, &k8s::resources::statefulsets,
           &k8s::resources::serviceaccounts, &k8s::resources::roles, &k8s::resources::rolebindings})
-      add_child_watch(*type, ns);
+      add_child_watch(*type, ns, options);
   }
 }
 
@@ -65,27 +78,45 @@ uint64_t watch_hub::watch_restarts() const {
   return n;
 }
 
-void watch_hub::add_raycluster_watch(const std::string& ns) {
+std::string watch_hub::stuck_watch() const {
+  for (const auto& w : watchers_)
+    if (w->stuck()) return w->type().plural + (w->scope().empty() ? "" : " in " + w->scope());
+  return {};
+}
+
+std::vector<watch_hub::watch_progress> watch_hub::progress() const {
+  std::vector<watch_progress> out;
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& w : watchers_) {
+    const auto last = w->last_event();
+    out.push_back({w->type().plural, w->scope(),
+                   last == std::chrono::steady_clock::time_point{}
+                       ? -1.0
+                       : std::chrono::duration<double>(now - last).count()});
+  }
+  return out;
+}
+
+void watch_hub::add_raycluster_watch(const std::string& ns, const k8s::watcher_options& options) {
   // The snapshot of a list in progress; only this watch's thread touches it.
-  auto snapshot = std::make_shared<std::vector<nlohmann::json>>();
+  auto snapshot = std::make_shared<std::vector<raycluster_ptr>>();
   auto sup = supervisor_;
   watchers_.push_back(std::make_unique<k8s::watcher>(
-      api_, rayclusters, ns, k8s::watcher_options{},
-      [sup, snapshot](k8s::watcher_event e) {
-        using kind = k8s::watcher_event::kind;
+      api_, rayclusters, ns, options,
+      [sup, snapshot, ns](k8s::watcher_event e) {
         switch (e.type) {
           case kind::init:
             snapshot->clear();
             break;
           case kind::init_apply:
-            snapshot->push_back(std::move(e.object));
+            snapshot->push_back(reduce_raycluster(std::move(e.object)));
             break;
           case kind::init_done:
-            caf::anon_send(sup, resync_atom::value, std::move(*snapshot));
+            caf::anon_send(sup, resync_atom::value, ns, std::move(*snapshot));
             snapshot->clear();
             break;
           case kind::apply:
-            caf::anon_send(sup, apply_atom::value, std::move(e.object));
+            caf::anon_send(sup, apply_atom::value, reduce_raycluster(std::move(e.object)));
             break;
           case kind::remove:
             caf::anon_send(sup, remove_atom::value,
@@ -96,54 +127,56 @@ void watch_hub::add_raycluster_watch(const std::string& ns) {
       [](const k8s::api_error& e) { log_error("rayclusters", e); }));
 }
 
-void watch_hub::add_child_watch(const k8s::resource& type, const std::string& ns) {
-  k8s::watcher_options options;
+void watch_hub::add_child_watch(const k8s::resource& type, const std::string& ns,
+                                const k8s::watcher_options& base) {
+  k8s::watcher_options options = base;
   // Only what this operator created: ray.io/cluster alone would also match KubeRay's pods.
   options.label_selector =
       std::string(ray::label_cluster) + "," + ray::label_created_by + "=" + ray::created_by;
   auto sup = supervisor_;
   const bool pods = type.plural == "pods";
-  auto first_list_done = std::make_shared<bool>(false);
-  // Names of the pods seen, to report how many there are; only this watch's thread uses it.
-  auto pod_names = std::make_shared<std::unordered_set<std::string>>();
-  auto pod_count = pods_;
+  const std::string child_kind = type.kind;
+  // The snapshot of a list in progress; only this watch's thread touches them.
+  auto pod_snapshot = std::make_shared<std::vector<keyed_pod>>();
+  auto child_snapshot = std::make_shared<std::vector<keyed_child>>();
   watchers_.push_back(std::make_unique<k8s::watcher>(
       api_, type, ns, options,
-      [sup, pods, first_list_done, pod_names, pod_count](k8s::watcher_event e) {
-        using kind = k8s::watcher_event::kind;
-        if (pods) {
-          if (e.type == kind::init) pod_names->clear();
-          const std::string id = k8s::namespace_of(e.object) + "/" + k8s::name(e.object);
-          if (e.type == kind::remove)
-            pod_names->erase(id);
-          else if (e.object.is_object())
-            pod_names->insert(id);
-          *pod_count = pod_names->size();
+      [sup, pods, child_kind, ns, pod_snapshot, child_snapshot](k8s::watcher_event e) {
+        if (e.type == kind::init) {
+          pod_snapshot->clear();
+          child_snapshot->clear();
+          return;
         }
-        if (e.type == kind::init) return;
         if (e.type == kind::init_done) {
-          // After a relist, objects deleted meanwhile were never reported: every cluster lists
-          // its own children again. (After the first list, clusters list themselves anyway.)
-          if (*first_list_done) caf::anon_send(sup, resync_atom::value);
-          *first_list_done = true;
+          if (pods)
+            caf::anon_send(sup, pod_atom::value, resync_atom::value, ns, std::move(*pod_snapshot));
+          else
+            caf::anon_send(sup, child_atom::value, resync_atom::value, child_kind, ns,
+                           std::move(*child_snapshot));
+          pod_snapshot->clear();
+          child_snapshot->clear();
           return;
         }
         const cluster_key key = cluster_of(e.object);
         if (key.name.empty()) return;
-        const bool removed = e.type == kind::remove;
         if (pods) {
-          auto pod = ray::reduce_pod(e.object);
-          if (removed)
+          auto pod = std::make_shared<const ray::observed_pod>(ray::reduce_pod(e.object));
+          if (e.type == kind::init_apply)
+            pod_snapshot->emplace_back(key, std::move(pod));
+          else if (e.type == kind::remove)
             caf::anon_send(sup, pod_atom::value, remove_atom::value, key, std::move(pod));
           else
             caf::anon_send(sup, pod_atom::value, apply_atom::value, key, std::move(pod));
-        } else {
-          auto child = reduce_child(e.object);
-          if (removed)
-            caf::anon_send(sup, child_atom::value, remove_atom::value, key, std::move(child));
-          else
-            caf::anon_send(sup, child_atom::value, apply_atom::value, key, std::move(child));
+          return;
         }
+        if (!e.object.contains("kind")) e.object["kind"] = child_kind;
+        auto child = std::make_shared<const observed_child>(reduce_child(e.object));
+        if (e.type == kind::init_apply)
+          child_snapshot->emplace_back(key, std::move(child));
+        else if (e.type == kind::remove)
+          caf::anon_send(sup, child_atom::value, remove_atom::value, key, std::move(child));
+        else
+          caf::anon_send(sup, child_atom::value, apply_atom::value, key, std::move(child));
       },
       [plural = type.plural](const k8s::api_error& e) { log_error(plural, e); }));
 }

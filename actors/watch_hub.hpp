@@ -1,11 +1,14 @@
 #pragma once
-// The operator's watches: RayClusters, and its children by their ray.io/cluster label. Each
-// watch runs on its own thread; events are reduced there (a Pod becomes a few hundred bytes)
-// and sent to the cluster supervisor, which routes them by namespace and name. The hub is a
-// plain object rather than an actor: its only state is the watchers themselves and the
-// snapshot of a RayCluster list in progress, touched by one watcher thread.
+// The operator's watches: RayClusters, and the children it created, by their ray.io/cluster
+// label. Each watch runs on its own thread; what arrives is reduced there (a Pod becomes a few
+// hundred bytes, a RayCluster loses its managedFields and last-applied copy) and sent to the
+// supervisor. A (re)list is gathered on the watch's thread and sent as one snapshot when it is
+// complete, so the supervisor's store for that kind swaps in one step. The hub is a plain
+// object rather than an actor: its only state is the watchers and the snapshots in progress,
+// each touched by one watcher thread.
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,24 +23,34 @@ class watch_hub {
   // `namespaces` empty: every namespace (one watch per kind); otherwise one watch per kind and
   // namespace.
   watch_hub(k8s::client& api, cluster_supervisor_actor supervisor,
-            std::vector<std::string> namespaces);
+            std::vector<std::string> namespaces, k8s::watcher_options options = {});
   ~watch_hub();
   void start();
   void stop();
   bool synced() const;  // every watch has completed its first list
   uint64_t relists() const;
   uint64_t watch_restarts() const;
-  uint64_t pods() const { return *pods_; }  // pods of RayClusters currently seen
+  // A watch whose thread is past the deadline of what it waits for (see watcher::stuck).
+  std::string stuck_watch() const;
+  struct watch_progress {
+    std::string resource;
+    std::string scope;
+    double seconds_since_last_event;  // -1 before the first
+  };
+  std::vector<watch_progress> progress() const;
 
  private:
-  void add_raycluster_watch(const std::string& ns);
-  void add_child_watch(const k8s::resource& type, const std::string& ns);
+  void add_raycluster_watch(const std::string& ns, const k8s::watcher_options& options);
+  void add_child_watch(const k8s::resource& type, const std::string& ns,
+                       const k8s::watcher_options& options);
 
   k8s::client& api_;
   cluster_supervisor_actor supervisor_;
-  std::vector<std::string> namespaces_;
-  std::shared_ptr<std::atomic<uint64_t>> pods_ = std::make_shared<std::atomic<uint64_t>>(0);
   std::vector<std::unique_ptr<k8s::watcher>> watchers_;
 };
+
+// What the operator keeps of a RayCluster as it arrives: everything but managedFields and
+// kubectl's last-applied-configuration copy, which nothing reads.
+raycluster_ptr reduce_raycluster(nlohmann::json raycluster);
 
 }  // namespace actors

@@ -6,145 +6,183 @@
 #include <map>
 #include <set>
 
+#include "actors/pod_expectations.hpp"
+#include "k8s/names.hpp"
 #include "k8s/object_meta.hpp"
 
 namespace actors {
 
 namespace {
 
-using clock = std::chrono::steady_clock;
+using time_point = api_port::clock::time_point;
+
+// A write's object backs off alone: one pod that cannot be deleted never delays another.
+struct retry_gate {
+  k8s::backoff backoff;
+  time_point at{};
+  std::optional<k8s::api_error> error;
+  // Returns when the next attempt may be made. Failures that arrive while already backing off
+  // belong to the same round (creates sent together fail together) and count once.
+  time_point fail(time_point now, k8s::api_error e) {
+    if (now >= at) at = now + backoff.next();
+    error = std::move(e);
+    return at;
+  }
+  void succeed() {
+    backoff.reset();
+    at = {};
+    error.reset();
+  }
+  bool open(time_point now) const { return now >= at; }
+};
+
+struct pending_write {
+  enum class kind { create, remove, read } what;
+  std::string name;
+  std::string uid;  // remove: the pod's uid
+};
 
 struct group_state {
   static inline const char* name = "worker-group";
   std::string group;
-  api_writer_actor writer;
+  caf::actor cluster;
+  api_port* port = nullptr;
   worker_group_options options;
   std::optional<group_spec> spec;
-  bool synced = false;  // a full list of this group's pods has arrived
-  std::map<std::string, ray::observed_pod> pods;
-  // Expectations.
-  size_t creates_in_flight = 0;
-  std::map<std::string, clock::time_point> created_unseen;  // name -> when created
-  std::set<std::string> deletes_pending;  // deleted by us, not yet seen deleting or gone
-  clock::time_point retry_after{};        // after a failed write, wait before trying again
-  bool reconcile_queued = false;
+  bool synced = false;  // the group's pods have arrived
+  std::map<std::string, pod_ptr> pods;
+  pod_expectations expect;
+  std::map<uint64_t, pending_write> writes;
+  uint64_t next_ticket = 1;
+  retry_gate creates;
+  size_t create_batch = 0;  // slow start: creates allowed at once, halved to 1 on a failure
+  std::map<std::string, retry_gate> deletes;  // per pod
+  std::optional<wakeup> wake;
+  std::string reported_failure;  // what the cluster last heard
 };
 
 using self_ptr = worker_group_actor::stateful_pointer<group_state>;
 
-void queue_reconcile(self_ptr self) {
-  if (self->state.reconcile_queued) return;
-  self->state.reconcile_queued = true;
-  self->send(self, reconcile_atom::value);
+caf::actor handle(self_ptr self) {
+  return caf::actor_cast<caf::actor>(self);
 }
 
-void record(self_ptr self, const char* type, const char* reason, const std::string& message) {
-  if (!self->state.spec) return;
-  self->send(self->state.writer, event_atom::value,
-             event_request{self->state.spec->involved, type, reason, message});
+void record(self_ptr self, const char* type, const char* reason, std::string message) {
+  self->send(caf::actor_cast<raycluster_actor>(self->state.cluster), event_atom::value,
+             event_request{type, reason, std::move(message)});
 }
 
-void fail_later(self_ptr self) {
-  self->state.retry_after = clock::now() + std::chrono::seconds(2);
-  self->delayed_send(self, std::chrono::seconds(2), reconcile_atom::value);
+// The cluster's ReplicaFailure condition follows the group's creates.
+void report_failure(self_ptr self) {
+  auto& st = self->state;
+  const std::string message = st.creates.error ? "Failed to create worker Pods of group " +
+                                                     st.group + ": " + st.creates.error->describe()
+                                               : std::string();
+  if (message == st.reported_failure) return;
+  st.reported_failure = message;
+  self->send(caf::actor_cast<raycluster_actor>(st.cluster), group_atom::value, st.group,
+             message.empty() ? std::string() : std::string("FailedCreateWorkerPod"), message);
+}
+
+void trigger(self_ptr self) {
+  self->state.wake->trigger(*self->state.port, handle(self));
 }
 
 void delete_pod(self_ptr self, const ray::observed_pod& pod, const std::string& why) {
   auto& st = self->state;
-  st.deletes_pending.insert(pod.name);
+  const auto now = st.port->now();
+  auto gate = st.deletes.find(pod.name);
+  if (gate != st.deletes.end() && !gate->second.open(now)) return;
+  st.expect.delete_sent(pod.name, now);
   write_request w;
   w.verb = "delete";
   w.type = k8s::resources::pods;
-  w.ns = k8s::namespace_of(st.spec->pod);
+  w.ns = st.spec->ns;
   w.name = pod.name;
   w.delete_opts.precondition_uid = pod.uid;  // never a newer pod that reuses the name
   w.reason = why;
-  const std::string name = pod.name;
-  self->request(st.writer, caf::infinite, write_atom::value, std::move(w))
-      .then([=](write_result& r) {
-        auto& s = self->state;
-        if (r.ok() || (r.error && (r.error->kind() == k8s::error_kind::not_found ||
-                                   r.error->kind() == k8s::error_kind::conflict))) {
-          // Gone already, or a different pod now has the name: either way ours is gone.
-          if (!r.ok()) s.deletes_pending.erase(name);
-          if (r.ok())
-            record(self, "Normal", "DeletedWorkerPod", "Deleted worker Pod " + name + ": " + why);
-        } else {
-          s.deletes_pending.erase(name);
-          record(self, "Warning", "FailedToDeleteWorkerPod",
-                 "Failed to delete worker Pod " + name + ": " + r.error->describe());
-          fail_later(self);
-        }
-        queue_reconcile(self);
-      });
+  const uint64_t ticket = st.next_ticket++;
+  st.writes[ticket] = {pending_write::kind::remove, pod.name, pod.uid};
+  st.port->write(std::move(w), handle(self), ticket);
 }
 
 void create_pod(self_ptr self) {
   auto& st = self->state;
-  ++st.creates_in_flight;
+  nlohmann::json pod = *st.spec->pod;
+  auto& meta = pod["metadata"];
+  const std::string name = k8s::generate_name(meta.value("generateName", st.group + "-worker-"));
+  meta.erase("generateName");
+  meta["name"] = name;
+  st.expect.create_sent(name, st.port->now());
   write_request w;
   w.verb = "create";
   w.type = k8s::resources::pods;
-  w.ns = k8s::namespace_of(st.spec->pod);
-  w.body = st.spec->pod;
+  w.ns = st.spec->ns;
+  w.name = name;
+  w.body = std::move(pod);
   w.reason = "group " + st.group + " has fewer pods than desired";
-  self->request(st.writer, caf::infinite, write_atom::value, std::move(w))
-      .then([=](write_result& r) {
-        auto& s = self->state;
-        --s.creates_in_flight;
-        if (r.ok()) {
-          const std::string name = k8s::name(*r.object);
-          if (!s.pods.count(name)) s.created_unseen.emplace(name, clock::now());
-          record(self, "Normal", "CreatedWorkerPod", "Created worker Pod " + name);
-        } else {
-          record(self, "Warning", "FailedToCreateWorkerPod",
-                 "Failed to create a worker Pod for group " + s.group + ": " + r.error->describe());
-          fail_later(self);
-        }
-        queue_reconcile(self);
-      });
+  const uint64_t ticket = st.next_ticket++;
+  st.writes[ticket] = {pending_write::kind::create, name, {}};
+  st.port->write(std::move(w), handle(self), ticket);
+}
+
+// A create without a definite answer is settled by reading the pod it may have made.
+void read_pod(self_ptr self, const std::string& name) {
+  auto& st = self->state;
+  for (const auto& [ticket, w] : st.writes)
+    if (w.what == pending_write::kind::read && w.name == name) return;
+  const uint64_t ticket = st.next_ticket++;
+  st.writes[ticket] = {pending_write::kind::read, name, {}};
+  st.port->read(k8s::resources::pods, st.spec->ns, name, handle(self), ticket);
 }
 
 // Surplus pods to remove when autoscaling is off: the least useful first — unschedulable,
 // then pending, then not ready, then the newest.
-std::vector<ray::observed_pod> by_removal_preference(std::vector<ray::observed_pod> pods) {
+std::vector<pod_ptr> by_removal_preference(std::vector<pod_ptr> pods) {
   auto rank = [](const ray::observed_pod& p) {
     if (p.unschedulable) return 0;
     if (p.phase != "Running") return 1;
     if (!p.ready) return 2;
     return 3;
   };
-  std::stable_sort(pods.begin(), pods.end(), [&](const auto& a, const auto& b) {
-    if (rank(a) != rank(b)) return rank(a) < rank(b);
-    return a.creation_timestamp > b.creation_timestamp;
+  std::stable_sort(pods.begin(), pods.end(), [&](const pod_ptr& a, const pod_ptr& b) {
+    if (rank(*a) != rank(*b)) return rank(*a) < rank(*b);
+    return a->creation_timestamp > b->creation_timestamp;
   });
   return pods;
 }
 
-void reconcile(self_ptr self) {
-  auto& st = self->state;
-  st.reconcile_queued = false;
-  if (!st.spec || !st.synced) return;
-  const auto now = clock::now();
-  if (now < st.retry_after) return;
+std::chrono::milliseconds until(time_point t, time_point now) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t - now) +
+         std::chrono::milliseconds(1);
+}
 
-  // Creates the watch has not shown after the timeout were removed by someone else meanwhile.
-  for (auto it = st.created_unseen.begin(); it != st.created_unseen.end();)
-    it = now - it->second > st.options.create_expectation_timeout ? st.created_unseen.erase(it)
-                                                                  : std::next(it);
+outcome reconcile(self_ptr self) {
+  auto& st = self->state;
+  if (!st.spec || !st.synced) return outcome::done();
+  const auto now = st.port->now();
+  st.expect.expire(now);
+  outcome result = outcome::done();
+
+  // Creates of unknown outcome are read back once the creates' backoff allows.
+  const auto unsure = st.expect.unsure();
+  if (st.creates.open(now))
+    for (const auto& name : unsure) read_pod(self, name);
+  else if (!unsure.empty())
+    result.merge(outcome::requeue_after(until(st.creates.at, now)));
 
   const auto& spec = *st.spec;
   const std::set<std::string> named(spec.workers_to_delete.begin(), spec.workers_to_delete.end());
-  std::vector<ray::observed_pod> alive;
+  std::vector<pod_ptr> alive;
   for (const auto& [name, pod] : st.pods) {
-    if (pod.deleting || st.deletes_pending.count(name)) continue;
+    if (pod->deleting || st.expect.deleting(name)) continue;
     if (named.count(name)) {
-      delete_pod(self, pod, "named in scaleStrategy.workersToDelete");
-    } else if (ray::should_replace(pod)) {
-      delete_pod(self, pod,
+      delete_pod(self, *pod, "named in scaleStrategy.workersToDelete");
+    } else if (ray::should_replace(*pod)) {
+      delete_pod(self, *pod,
                  "it " +
-                     (pod.phase == "Failed" || pod.phase == "Succeeded"
-                          ? "is " + pod.phase
+                     (pod->phase == "Failed" || pod->phase == "Succeeded"
+                          ? "is " + pod->phase
                           : std::string("has a terminated Ray container")) +
                      " and will be replaced");
     } else {
@@ -152,77 +190,182 @@ void reconcile(self_ptr self) {
     }
   }
 
-  const int64_t have =
-      static_cast<int64_t>(alive.size() + st.creates_in_flight + st.created_unseen.size());
+  // Pods not in the view yet (created, in flight, or of unknown outcome) count as pods.
+  const int64_t have = static_cast<int64_t>(alive.size() + st.expect.expected_pods());
   const int64_t diff = spec.desired - have;
-  if (diff != 0)
-    spdlog::debug("group {}: desired {}, alive {}, creating {}, created unseen {}, deleting {}",
-                  st.group, spec.desired, alive.size(), st.creates_in_flight,
-                  st.created_unseen.size(), st.deletes_pending.size());
   if (diff > 0) {
-    const size_t room = st.options.max_concurrent_creates > st.creates_in_flight
-                            ? st.options.max_concurrent_creates - st.creates_in_flight
-                            : 0;
-    for (int64_t i = 0; i < diff && static_cast<size_t>(i) < room; ++i) create_pod(self);
-  } else if (diff < 0 && !spec.autoscaling && st.creates_in_flight == 0 &&
-             st.created_unseen.empty()) {
+    if (!st.creates.open(now)) {
+      result.merge(outcome::failed("creating worker pods of group " + st.group + ": " +
+                                       (st.creates.error ? st.creates.error->describe() : ""),
+                                   until(st.creates.at, now)));
+    } else {
+      const size_t in_flight = st.expect.in_flight();
+      const size_t room = st.options.max_concurrent_creates > in_flight
+                              ? st.options.max_concurrent_creates - in_flight
+                              : 0;
+      const size_t n = std::min({static_cast<size_t>(diff), room, st.create_batch});
+      for (size_t i = 0; i < n; ++i) create_pod(self);
+    }
+  } else if (diff < 0 && !spec.autoscaling && st.expect.creates_settled()) {
     // The autoscaler alone decides which pods go when it is on; without it, we do — but only
-    // once our own creates are settled: a new pod can show in the watch before its create is
-    // answered, and counting it twice must never look like a surplus.
+    // once every create has a definite outcome the view shows: a pod counted twice must never
+    // look like a surplus.
     auto surplus = by_removal_preference(std::move(alive));
     for (int64_t i = 0; i < -diff && static_cast<size_t>(i) < surplus.size(); ++i)
-      delete_pod(self, surplus[static_cast<size_t>(i)],
+      delete_pod(self, *surplus[static_cast<size_t>(i)],
                  "group " + st.group + " has more pods than desired");
+  }
+  for (const auto& [name, gate] : st.deletes)
+    if (!gate.open(now) && st.pods.count(name))
+      result.merge(outcome::failed("deleting pod " + name, until(gate.at, now)));
+  if (auto due = st.expect.next_due()) result.merge(outcome::done_by(until(*due, now)));
+  report_failure(self);
+  return result;
+}
+
+void run(self_ptr self) {
+  auto& st = self->state;
+  const outcome o = reconcile(self);
+  st.wake->settle(*st.port, handle(self), o);
+}
+
+void on_create_result(self_ptr self, const pending_write& w, const write_result& r) {
+  auto& st = self->state;
+  const auto now = st.port->now();
+  // A 409 on a name of our own choosing: an attempt the client repeated had succeeded.
+  if (r.ok() || r.error->kind() == k8s::error_kind::already_exists) {
+    st.expect.create_succeeded(w.name, now);
+    st.creates.succeed();
+    st.create_batch =
+        std::min(st.options.max_concurrent_creates, std::max<size_t>(1, st.create_batch * 2));
+    if (r.ok()) record(self, "Normal", "CreatedWorkerPod", "Created worker Pod " + w.name);
+    return;
+  }
+  if (r.ambiguous()) {
+    spdlog::warn("group {}: creating pod {} had no definite answer ({}); reading it back later",
+                 st.group, w.name, r.error->describe());
+    st.expect.create_unsure(w.name, now);
+  } else {
+    st.expect.create_refused(w.name);
+  }
+  st.create_batch = 1;
+  st.creates.fail(now, *r.error);
+  // No pod name in the message: repeats of one failure are one aggregated Event.
+  record(self, "Warning", "FailedToCreateWorkerPod",
+         "Failed to create a worker Pod of group " + st.group + ": " + r.error->describe());
+}
+
+void on_delete_result(self_ptr self, const pending_write& w, const write_result& r) {
+  auto& st = self->state;
+  if (r.ok()) {
+    st.deletes.erase(w.name);
+    record(self, "Normal", "DeletedWorkerPod", "Deleted worker Pod " + w.name);
+    return;  // expected until the watch shows it terminating
+  }
+  const auto kind = r.error->kind();
+  if (kind == k8s::error_kind::not_found || kind == k8s::error_kind::conflict) {
+    // Gone already, or a different pod now has the name: either way ours is gone.
+    st.deletes.erase(w.name);
+    st.expect.delete_done(w.name);
+    return;
+  }
+  if (!r.ambiguous()) st.expect.delete_done(w.name);  // an ambiguous one may have happened
+  st.deletes[w.name].backoff = k8s::backoff(st.options.write_retry);
+  st.deletes[w.name].fail(st.port->now(), *r.error);
+  record(self, "Warning", "FailedToDeleteWorkerPod",
+         "Failed to delete worker Pod " + w.name + ": " + r.error->describe());
+}
+
+void on_read_result(self_ptr self, const pending_write& w, const write_result& r) {
+  auto& st = self->state;
+  const auto now = st.port->now();
+  if (r.ok()) {
+    st.expect.create_succeeded(w.name, now);  // it exists: the watch will show it
+  } else if (r.error->kind() == k8s::error_kind::not_found) {
+    st.expect.create_refused(w.name);  // it was never made: a replacement may be
+  } else {
+    st.creates.fail(now, *r.error);
   }
 }
 
-void observe(self_ptr self, const ray::observed_pod& pod) {
+worker_group_actor::behavior_type group(self_ptr self, caf::actor cluster, api_port* port,
+                                        std::string name, worker_group_options options) {
   auto& st = self->state;
-  st.created_unseen.erase(pod.name);
-  if (pod.deleting) st.deletes_pending.erase(pod.name);
-  st.pods[pod.name] = pod;
-}
-
-worker_group_actor::behavior_type group(self_ptr self, api_writer_actor writer, std::string name,
-                                        worker_group_options options) {
-  self->state.group = std::move(name);
-  self->state.writer = std::move(writer);
-  self->state.options = options;
+  st.group = std::move(name);
+  st.cluster = std::move(cluster);
+  st.port = port;
+  st.options = options;
+  st.expect = pod_expectations(options.expectation_timeout);
+  st.creates.backoff = k8s::backoff(options.write_retry);
+  st.create_batch = options.max_concurrent_creates;
+  st.wake.emplace(options.wake);
+  self->attach_functor([port, id = self->id()] { port->forget(id); });
   return {
       [=](spec_atom, group_spec& spec) {
         self->state.spec = std::move(spec);
-        queue_reconcile(self);
+        trigger(self);
       },
-      [=](pod_atom, apply_atom, ray::observed_pod& pod) {
-        observe(self, pod);
-        queue_reconcile(self);
+      [=](pod_atom, apply_atom, pod_ptr& pod) {
+        auto& s = self->state;
+        s.expect.observed(pod->name);
+        if (pod->deleting) s.expect.delete_done(pod->name);
+        s.pods[pod->name] = std::move(pod);
+        trigger(self);
       },
-      [=](pod_atom, remove_atom, ray::observed_pod& pod) {
-        auto& st = self->state;
-        st.pods.erase(pod.name);
-        st.deletes_pending.erase(pod.name);
-        st.created_unseen.erase(pod.name);
-        queue_reconcile(self);
+      [=](pod_atom, remove_atom, pod_ptr& pod) {
+        auto& s = self->state;
+        s.pods.erase(pod->name);
+        s.expect.observed(pod->name);
+        s.expect.delete_done(pod->name);
+        s.deletes.erase(pod->name);
+        trigger(self);
       },
-      [=](resync_atom, std::vector<ray::observed_pod>& pods) {
-        auto& st = self->state;
-        st.pods.clear();
-        for (auto& p : pods) observe(self, p);
-        // A delete we issued that the list no longer shows is complete.
-        for (auto it = st.deletes_pending.begin(); it != st.deletes_pending.end();)
-          it = st.pods.count(*it) ? std::next(it) : st.deletes_pending.erase(it);
-        st.synced = true;
-        queue_reconcile(self);
+      [=](pod_atom, resync_atom, std::vector<pod_ptr>& pods) {
+        auto& s = self->state;
+        std::map<std::string, pod_ptr> next;
+        for (auto& p : pods) {
+          s.expect.observed(p->name);
+          if (p->deleting) s.expect.delete_done(p->name);
+          next[p->name] = std::move(p);
+        }
+        // A pod we were deleting that the list no longer has is gone.
+        for (const auto& [pod_name, p] : s.pods)
+          if (!next.count(pod_name)) s.expect.delete_done(pod_name);
+        s.pods = std::move(next);
+        s.synced = true;
+        trigger(self);
       },
-      [=](reconcile_atom) { reconcile(self); },
+      [=](written_atom, uint64_t ticket, write_result& r) {
+        auto& s = self->state;
+        auto it = s.writes.find(ticket);
+        if (it == s.writes.end()) return;
+        const pending_write w = std::move(it->second);
+        s.writes.erase(it);
+        switch (w.what) {
+          case pending_write::kind::create:
+            on_create_result(self, w, r);
+            break;
+          case pending_write::kind::remove:
+            on_delete_result(self, w, r);
+            break;
+          case pending_write::kind::read:
+            on_read_result(self, w, r);
+            break;
+        }
+        trigger(self);
+      },
+      [=](wake_atom, uint64_t generation) {
+        if (self->state.wake->due(generation)) run(self);
+      },
   };
 }
 
 }  // namespace
 
-worker_group_actor spawn_worker_group(caf::local_actor* parent, api_writer_actor writer,
+worker_group_actor spawn_worker_group(caf::local_actor* parent, caf::actor cluster, api_port* port,
                                       std::string group_name, worker_group_options options) {
-  return parent->spawn<caf::linked>(group, std::move(writer), std::move(group_name), options);
+  return parent->spawn<caf::linked>(group, std::move(cluster), port, std::move(group_name),
+                                    options);
 }
 
 }  // namespace actors

@@ -1,6 +1,8 @@
 #pragma once
 // The operator's HTTP endpoints: /metrics on one address, /healthz and /readyz on another (as
-// KubeRay's :8080 and :8082). Handlers run on the HTTP library's threads and must be quick.
+// KubeRay's :8080 and :8082). The probes run on the HTTP library's threads and must answer at
+// once (from heartbeats, never by asking an actor); /metrics is serialised on a thread of its
+// own.
 
 #include <functional>
 #include <memory>

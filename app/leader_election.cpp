@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <ctime>
-#include <future>
 #include <iomanip>
 #include <random>
 #include <sstream>
@@ -26,13 +25,6 @@ std::string micro_time_now() {
   out << std::put_time(&tm, "%Y-%m-%dT%H:%M:%S") << "." << std::setw(6) << std::setfill('0')
       << micros << "Z";
   return out.str();
-}
-
-k8s::result<nlohmann::json> wait_for(const std::function<void(k8s::client::json_callback)>& start) {
-  auto p = std::make_shared<std::promise<k8s::result<nlohmann::json>>>();
-  auto f = p->get_future();
-  start([p](k8s::result<nlohmann::json> r) { p->set_value(std::move(r)); });
-  return f.get();
 }
 
 }  // namespace
@@ -78,26 +70,55 @@ bool leader_elector::sleep(std::chrono::milliseconds d) {
   return !wake_.wait_for(lock, d, [this] { return stopping_.load(); });
 }
 
+std::optional<k8s::result<nlohmann::json>> leader_elector::call(
+    const std::function<void(k8s::client::json_callback)>& start, time_point deadline) {
+  // Shared with the callback, which may come after we stopped waiting.
+  struct slot {
+    std::mutex m;
+    std::condition_variable ready;
+    std::optional<k8s::result<nlohmann::json>> value;
+  };
+  auto s = std::make_shared<slot>();
+  start([s](k8s::result<nlohmann::json> r) {
+    std::lock_guard<std::mutex> lock(s->m);
+    s->value.emplace(std::move(r));
+    s->ready.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(s->m);
+  s->ready.wait_until(lock, deadline, [&] { return s->value.has_value() || stopping_.load(); });
+  return std::move(s->value);
+}
+
 void leader_elector::run() {
   spdlog::info("leader election: {} runs for Lease {}/{}", options_.identity, options_.ns,
                options_.name);
-  auto last_renewal = std::chrono::steady_clock::now();
+  time_point last_renewal{};
   bool waiting_logged = false;
   while (!stopping_) {
-    const bool held = try_acquire_or_renew();
-    const auto now = std::chrono::steady_clock::now();
+    const time_point attempt = std::chrono::steady_clock::now();
+    // A leader waits no later than its renew deadline, whatever is in flight.
+    time_point deadline = attempt + options_.attempt_timeout;
+    if (leading_) deadline = std::min(deadline, last_renewal + options_.renew_deadline);
+    const bool held = try_acquire_or_renew(deadline);
+    if (stopping_) return;
     if (held) {
-      last_renewal = now;
+      last_renewal = attempt;
       if (!leading_) {
         leading_ = true;
         spdlog::info("leader election: {} is now the leader", options_.identity);
         if (on_elected_) on_elected_();
       }
-    } else if (leading_ && now - last_renewal > options_.renew_deadline) {
+    } else if (leading_ && (taken_over_ || std::chrono::steady_clock::now() >=
+                                               last_renewal + options_.renew_deadline)) {
       // Stop before the lease can expire and a standby can start writing.
       leading_ = false;
-      spdlog::error("leader election: {} could not renew Lease {}/{} within {} s; stepping down",
-                    options_.identity, options_.ns, options_.name, options_.renew_deadline.count());
+      if (taken_over_)
+        spdlog::error("leader election: {} found Lease {}/{} held by another; stepping down",
+                      options_.identity, options_.ns, options_.name);
+      else
+        spdlog::error("leader election: {} could not renew Lease {}/{} within {} s; stepping down",
+                      options_.identity, options_.ns, options_.name,
+                      options_.renew_deadline.count());
       if (on_lost_) on_lost_();
       return;
     } else if (!leading_ && !waiting_logged) {
@@ -105,20 +126,31 @@ void leader_elector::run() {
       spdlog::info("leader election: {} is waiting to lead ({} holds the Lease)", options_.identity,
                    observed_.value("/spec/holderIdentity"_json_pointer, std::string("nobody")));
     }
-    if (!sleep(options_.retry_period)) return;
+    auto pause = std::chrono::duration_cast<std::chrono::milliseconds>(options_.retry_period);
+    if (leading_) {
+      // Wake at the deadline at the latest, to step down on time.
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          last_renewal + options_.renew_deadline - std::chrono::steady_clock::now());
+      pause = std::max(std::chrono::milliseconds(0), std::min(pause, left));
+    }
+    if (!sleep(pause)) return;
   }
 }
 
-bool leader_elector::try_acquire_or_renew() {
+bool leader_elector::try_acquire_or_renew(time_point deadline) {
   const auto& leases = k8s::resources::leases;
-  auto got = wait_for([&](auto cb) { api_.get(leases, options_.ns, options_.name, cb); });
+  auto got = call([&](auto cb) { api_.get(leases, options_.ns, options_.name, cb); }, deadline);
+  if (!got) {
+    spdlog::warn("leader election: no answer reading the Lease in time");
+    return false;
+  }
   const std::string now = micro_time_now();
   nlohmann::json spec{{"holderIdentity", options_.identity},
                       {"leaseDurationSeconds", options_.lease_duration.count()},
                       {"renewTime", now}};
-  if (!got) {
-    if (got.error().kind() != k8s::error_kind::not_found) {
-      spdlog::warn("leader election: reading the Lease failed: {}", got.error().describe());
+  if (!*got) {
+    if (got->error().kind() != k8s::error_kind::not_found) {
+      spdlog::warn("leader election: reading the Lease failed: {}", got->error().describe());
       return false;
     }
     spec["acquireTime"] = now;
@@ -127,10 +159,10 @@ bool leader_elector::try_acquire_or_renew() {
                          {"kind", "Lease"},
                          {"metadata", {{"name", options_.name}, {"namespace", options_.ns}}},
                          {"spec", spec}};
-    auto created = wait_for([&](auto cb) { api_.create(leases, options_.ns, lease, cb); });
-    return created.ok();
+    auto created = call([&](auto cb) { api_.create(leases, options_.ns, lease, cb); }, deadline);
+    return created && created->ok();
   }
-  nlohmann::json lease = std::move(got.value());
+  nlohmann::json lease = std::move(got->value());
   const std::string rv = lease.value("/metadata/resourceVersion"_json_pointer, std::string());
   if (rv != observed_rv_) {
     observed_rv_ = rv;
@@ -142,7 +174,10 @@ bool leader_elector::try_acquire_or_renew() {
                                        int64_t{options_.lease_duration.count()});
   const bool expired =
       std::chrono::steady_clock::now() - observed_at_ > std::chrono::seconds(duration);
-  if (holder != options_.identity && !holder.empty() && !expired) return false;
+  if (holder != options_.identity && !holder.empty() && !expired) {
+    if (leading_) taken_over_ = true;  // someone else holds it: we are not the leader
+    return false;
+  }
 
   const int64_t transitions = lease.value("/spec/leaseTransitions"_json_pointer, int64_t{0});
   if (holder != options_.identity) {
@@ -155,11 +190,11 @@ bool leader_elector::try_acquire_or_renew() {
   lease["spec"] = spec;
   // The resourceVersion makes this a compare-and-swap: of two candidates only one wins.
   auto updated =
-      wait_for([&](auto cb) { api_.replace(leases, options_.ns, options_.name, lease, cb); });
-  if (!updated) return false;
-  observed_rv_ = updated.value().value("/metadata/resourceVersion"_json_pointer, std::string());
+      call([&](auto cb) { api_.replace(leases, options_.ns, options_.name, lease, cb); }, deadline);
+  if (!updated || !*updated) return false;
+  observed_rv_ = updated->value().value("/metadata/resourceVersion"_json_pointer, std::string());
   observed_at_ = std::chrono::steady_clock::now();
-  observed_ = updated.value();
+  observed_ = updated->value();
   return true;
 }
 
@@ -171,10 +206,13 @@ void leader_elector::release() {
   lease["spec"]["holderIdentity"] = nullptr;
   lease["spec"]["leaseDurationSeconds"] = 1;
   lease["spec"]["renewTime"] = micro_time_now();
-  auto r = wait_for([&](auto cb) {
-    api_.replace(k8s::resources::leases, options_.ns, options_.name, lease, cb);
-  });
-  if (r) spdlog::info("leader election: released Lease {}/{}", options_.ns, options_.name);
+  // Stopping is set by now: wait for the answer without it cutting the wait short.
+  stopping_ = false;
+  auto r = call(
+      [&](auto cb) { api_.replace(k8s::resources::leases, options_.ns, options_.name, lease, cb); },
+      std::chrono::steady_clock::now() + options_.attempt_timeout);
+  stopping_ = true;
+  if (r && *r) spdlog::info("leader election: released Lease {}/{}", options_.ns, options_.name);
 }
 
 }  // namespace app

@@ -4,6 +4,13 @@
 // leader that cannot renew within the renew deadline (shorter than the lease) stops before its
 // lease can expire, so there are never two writers.
 //
+// It runs on a client of its own — its own small token bucket, no retries, a short timeout —
+// so a busy reconciler never delays a renewal. And the renew deadline is kept by the clock, not
+// by the calls: every wait for an answer ends at the deadline, so a leader whose API server has
+// gone silent steps down the moment the deadline passes, with its call still in flight. The
+// deadline runs from when the last successful renewal was *sent*: the standby measures the
+// lease from when it saw that renewal, which is never earlier.
+//
 // Expiry is judged by when *we* last saw the Lease change, never by comparing our clock with
 // the holder's renewTime: clocks on different machines disagree.
 
@@ -12,6 +19,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -26,6 +34,8 @@ struct leader_election_options {
   std::chrono::seconds lease_duration{15};
   std::chrono::seconds renew_deadline{10};
   std::chrono::seconds retry_period{2};
+  // The longest one attempt (a read and a write) is waited for, well under the renew deadline.
+  std::chrono::seconds attempt_timeout{4};
 };
 
 class leader_elector {
@@ -33,6 +43,7 @@ class leader_elector {
   leader_elector(k8s::client& api, leader_election_options options);
   ~leader_elector();
 
+  // `api` should be the election's own client (see above); it must outlive the elector.
   // Runs for leadership in the background. `on_elected` is called once when this process
   // becomes leader; `on_lost` once if it then fails to renew within the renew deadline.
   void start(std::function<void()> on_elected, std::function<void()> on_lost);
@@ -42,8 +53,12 @@ class leader_elector {
   const std::string& identity() const { return options_.identity; }
 
  private:
+  using time_point = std::chrono::steady_clock::time_point;
   void run();
-  bool try_acquire_or_renew();
+  // Whether we hold the Lease now; false also when `deadline` passed without an answer.
+  bool try_acquire_or_renew(time_point deadline);
+  std::optional<k8s::result<nlohmann::json>> call(
+      const std::function<void(k8s::client::json_callback)>& start, time_point deadline);
   bool sleep(std::chrono::milliseconds d);
   void release();
 
@@ -52,6 +67,7 @@ class leader_elector {
   std::function<void()> on_elected_;
   std::function<void()> on_lost_;
   std::atomic<bool> leading_{false};
+  bool taken_over_ = false;  // the Lease showed another holder while we led
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
   std::condition_variable wake_;

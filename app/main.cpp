@@ -3,14 +3,16 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <caf/all.hpp>
 #include <chrono>
 #include <future>
 #include <iostream>
 #include <mutex>
 
-#include "actors/api_writer.hpp"
 #include "actors/cluster_supervisor.hpp"
+#include "actors/k8s_port.hpp"
 #include "actors/operator_metrics.hpp"
 #include "actors/watch_hub.hpp"
 #include "app/http_endpoints.hpp"
@@ -60,6 +62,28 @@ caf::actor_system_config& caf_config() {
   return cfg;
 }
 
+// Watches the singletons (the supervisor): if one fails, the process cannot go on correctly,
+// so it says why and shuts down with an error, and Kubernetes restarts the pod, which relists
+// everything.
+caf::behavior guardian(caf::event_based_actor* self, std::vector<caf::actor> watched,
+                       std::shared_ptr<std::atomic<bool>> failed) {
+  for (auto& a : watched) self->monitor(a);
+  self->set_down_handler([=](caf::down_msg& dm) {
+    if (dm.reason == caf::exit_reason::user_shutdown) return;
+    spdlog::critical("the cluster supervisor failed ({}); shutting down to be restarted",
+                     self->system().render(dm.reason));
+    *failed = true;
+    kill(getpid(), SIGTERM);
+  });
+  return {[](actors::stats_atom) {}};
+}
+
+int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -94,10 +118,15 @@ int main(int argc, char** argv) {
     spdlog::error("configuration: {}", e.what());
     return 1;
   }
+  // The identity names this process in the Lease and, through the User-Agent, in the API
+  // server's audit log.
+  const std::string identity = app::default_identity();
   k8s::client_options client_opts;
   client_opts.qps = opts.qps;
   client_opts.burst = opts.burst;
-  client_opts.transport.user_agent = std::string("ray-operator/") + RAY_OPERATOR_VERSION;
+  client_opts.transport.request_timeout = std::chrono::seconds(opts.request_timeout_seconds);
+  client_opts.transport.user_agent =
+      std::string("ray-operator/") + RAY_OPERATOR_VERSION + " (" + identity + ")";
   std::unique_ptr<k8s::client> api;
   try {
     api = std::make_unique<k8s::client>(cfg, client_opts);
@@ -112,27 +141,29 @@ int main(int argc, char** argv) {
   actors::operator_metrics metrics;
   api->set_observer([&metrics](const k8s::request_record& r) { metrics.observe_request(r); });
 
-  // What the probes and /metrics read; set once the actors run.
+  // What the probes and /metrics read: atomics and heartbeats, never a question to an actor.
   std::atomic<bool> leading{!opts.leader_elect};
+  std::atomic<bool> running{false};
   std::atomic<actors::watch_hub*> hub_ptr{nullptr};
-  std::unique_ptr<caf::actor_system> sys;
-  actors::cluster_supervisor_actor supervisor;
-  std::mutex running_mutex;  // guards `supervisor` while the probes read it
-
-  std::shared_ptr<std::atomic<uint64_t>> managed_clusters =
-      std::make_shared<std::atomic<uint64_t>>(0);
+  std::atomic<actors::k8s_port*> port_ptr{nullptr};
+  auto health = std::make_shared<actors::supervisor_health>();
   const auto healthz = [&]() -> app::probe_result {
-    actors::cluster_supervisor_actor sup;
-    {
-      std::lock_guard<std::mutex> lock(running_mutex);
-      sup = supervisor;
+    if (!running) return {true, "ok: " + std::string(leading ? "starting" : "standing by")};
+    const int64_t now = steady_ns();
+    const int64_t beat = health->heartbeat_ns;
+    constexpr int64_t supervisor_limit_ns = 30'000'000'000;
+    if (beat != 0 && now - beat > supervisor_limit_ns)
+      return {false, "the cluster supervisor has not run for " +
+                         std::to_string((now - beat) / 1'000'000'000) + " s"};
+    if (auto* port = port_ptr.load();
+        port && port->stalled(std::chrono::steady_clock::now(), std::chrono::seconds(300)))
+      return {false, std::to_string(port->in_flight()) +
+                         " API writes have had no answer for more than 300 s"};
+    if (auto* hub = hub_ptr.load()) {
+      const std::string stuck = hub->stuck_watch();
+      if (!stuck.empty()) return {false, "the watch of " + stuck + " is stuck past its deadline"};
     }
-    if (!sup) return {true, "ok: " + std::string(leading ? "starting" : "standing by")};
-    // The actor system is responsive when the supervisor answers in time.
-    auto probe = std::make_shared<actors::liveness_probe>();
-    caf::anon_send(sup, actors::ping_atom::value, probe);
-    const bool answered = probe->wait(std::chrono::seconds(2));
-    return {answered, answered ? "ok" : "the actor system did not answer within 2 s"};
+    return {true, "ok"};
   };
   const auto readyz = [&]() -> app::probe_result {
     if (!leading) return {true, "ok: standing by for leadership"};
@@ -144,8 +175,10 @@ int main(int argc, char** argv) {
     metrics.set_leader(leading);
     if (auto* hub = hub_ptr.load()) {
       metrics.set_watch_counts(hub->watch_restarts(), hub->relists());
-      metrics.set_managed(*managed_clusters, hub->pods());
+      for (const auto& w : hub->progress())
+        metrics.set_watch_progress(w.resource, w.scope, w.seconds_since_last_event);
     }
+    metrics.set_managed(health->clusters, health->pods);
     return metrics.serialize();
   };
   std::unique_ptr<app::http_endpoints> endpoints;
@@ -159,13 +192,25 @@ int main(int argc, char** argv) {
 
   if (!wait_for_crd(*api, signals)) return 0;
 
+  // Leader election has a client of its own: its own small token bucket, no retries, and a
+  // timeout well under the renew deadline, so nothing the reconcilers do can delay a renewal.
+  std::unique_ptr<k8s::client> election_api;
   std::unique_ptr<app::leader_elector> elector;
   if (opts.leader_elect) {
     app::leader_election_options le;
     le.ns = !opts.leader_election_namespace.empty() ? opts.leader_election_namespace
                                                     : cfg.default_namespace;
     le.name = opts.leader_election_id;
-    elector = std::make_unique<app::leader_elector>(*api, le);
+    le.identity = identity;
+    k8s::client_options election_opts;
+    election_opts.qps = 5;
+    election_opts.burst = 10;
+    election_opts.max_retries = 0;
+    election_opts.completion_threads = 1;
+    election_opts.transport.request_timeout = le.attempt_timeout;
+    election_opts.transport.user_agent = client_opts.transport.user_agent;
+    election_api = std::make_unique<k8s::client>(cfg, election_opts);
+    elector = std::make_unique<app::leader_elector>(*election_api, le);
     elector->start([&leading] { leading = true; },
                    [] {
                      // Never two writers: stop at once, before the lease can expire.
@@ -184,43 +229,47 @@ int main(int argc, char** argv) {
     }
   }
 
+  auto failed = std::make_shared<std::atomic<bool>>(false);
   {
-    sys = std::make_unique<caf::actor_system>(caf_config());
-    auto writer = actors::spawn_api_writer(*sys, *api);
+    caf::actor_system sys{caf_config()};
+    actors::k8s_port port(*api);
     actors::supervisor_options sup_opts;
     sup_opts.cluster.fault_injection = opts.fault_injection;
     sup_opts.cluster.metrics = &metrics;
-    sup_opts.managed = managed_clusters;
-    {
-      std::lock_guard<std::mutex> lock(running_mutex);
-      supervisor = actors::spawn_cluster_supervisor(*sys, writer, api.get(), sup_opts);
-    }
+    sup_opts.health = health;
+    if (!opts.namespaces.empty()) sup_opts.scopes = opts.namespaces;
+    auto supervisor = actors::spawn_cluster_supervisor(sys, &port, sup_opts);
+    auto guard = sys.spawn(
+        guardian, std::vector<caf::actor>{caf::actor_cast<caf::actor>(supervisor)}, failed);
     actors::watch_hub hub(*api, supervisor, opts.namespaces);
     hub.start();
+    port_ptr = &port;
     hub_ptr = &hub;
+    running = true;
     spdlog::info("watching RayClusters");
 
     int sig = 0;
     while ((sig = wait_for_signal(signals, std::chrono::seconds(60))) == 0) {
     }
-    spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    if (!*failed) spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    running = false;
     hub_ptr = nullptr;
     hub.stop();
+    caf::anon_send_exit(guard, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
     {
-      caf::scoped_actor self{*sys};
-      self->wait_for(supervisor, writer);
+      caf::scoped_actor self{sys};
+      self->wait_for(supervisor, guard);
     }
-    {
-      std::lock_guard<std::mutex> lock(running_mutex);
-      supervisor = nullptr;
-    }
-    sys.reset();
+    // The cluster actors end after the supervisor; they still touch the port as they do.
+    sys.await_all_actors_done();
+    port_ptr = nullptr;
+    // Calls still in flight answer actors that have ended; the client waits for them while the
+    // actor system still exists to take (and drop) those answers.
+    api.reset();
   }
   endpoints.reset();
   if (elector) elector->stop();
-  api.reset();
   spdlog::info("stopped");
-  return 0;
+  return *failed ? 1 : 0;
 }

@@ -41,6 +41,9 @@ parse_outcome parse_options(int argc, const char* const argv[]) {
           "qps", po::value(&o.qps)->default_value(o.qps),
           "sustained API requests per second (token bucket)")(
           "burst", po::value(&o.burst)->default_value(o.burst), "API request burst")(
+          "request-timeout",
+          po::value(&o.request_timeout_seconds)->default_value(o.request_timeout_seconds),
+          "seconds an API request may go without a byte of its response before it fails")(
           "log-level", po::value(&o.log_level)->default_value(o.log_level),
           "trace, debug, info, warn or error")(
           "log-format", po::value(&o.log_format)->default_value(o.log_format), "text or json")(
@@ -75,6 +78,7 @@ parse_outcome parse_options(int argc, const char* const argv[]) {
   o.namespaces = split_commas(namespaces);
   if (o.qps < 0) out.error = "--qps must not be negative";
   if (o.burst < 1) out.error = "--burst must be at least 1";
+  if (o.request_timeout_seconds < 1) out.error = "--request-timeout must be at least 1 second";
   if (o.log_format != "text" && o.log_format != "json")
     out.error = "--log-format must be text or json, not '" + o.log_format + "'";
   static const char* levels[] = {"trace", "debug", "info", "warn", "error"};

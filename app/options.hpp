@@ -13,6 +13,7 @@ struct options {
   std::vector<std::string> namespaces;  // empty: every namespace
   double qps = 100;
   int burst = 200;
+  int request_timeout_seconds = 30;    // no byte of a response for this long fails the request
   std::string log_level = "info";      // trace, debug, info, warn, error
   std::string log_format = "text";     // text or json
   std::string metrics_addr = ":8080";  // /metrics; "0": off

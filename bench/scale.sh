@@ -1,17 +1,30 @@
 #!/usr/bin/env bash
-# Benchmark: time to converge and operator memory per managed pod. Brings up its own sandbox
-# instance ("bench"), runs one operator, creates CLUSTERS RayClusters of WORKERS workers each
-# (small pods, so the simulated nodes hold them), and prints figures.
+# Benchmark: what managing clusters and pods costs the operator. Brings up its own sandbox
+# instance ("bench", nodes big enough for the load), runs one operator, and measures in turn:
 #
-#   bench/scale.sh [CLUSTERS=20] [WORKERS=10]
+#   1. CLUSTERS RayClusters applied with 0 workers, until all are Ready: RSS per idle cluster;
+#   2. every group patched to WORKERS at once, until all are Ready again: operator CPU per pod
+#      created, RSS per managed pod, pods created per second;
+#   3. 30 s at rest: the operator's writes (from its own /metrics), which must be 0.
+#
+#   bench/scale.sh [CLUSTERS=100] [WORKERS=5]
+#
+# OPERATOR=path runs another build of the operator (e.g. an older one, for before/after
+# figures); BENCH_OPERATOR_ARGS adds flags (default: --qps 0, the client-side limiter off).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-clusters=${1:-20}
-workers=${2:-10}
+clusters=${1:-100}
+workers=${2:-5}
 build_dir=${BUILD_DIR:-$repo/build}
-"$repo/scripts/build.sh" ray-operator kubelet-sim >/dev/null
-export RAY_OPERATOR_KUBELET_SIM=$build_dir/sandbox/kubelet_sim/kubelet-sim
-export RAY_OPERATOR_KUBELET_SIM_ARGS="--nodes 8 --node-cpu 64 --node-memory 256Gi"
+# Another build named by OPERATOR (and RAY_OPERATOR_KUBELET_SIM) is used as it is.
+[ -n "${OPERATOR:-}" ] && [ -n "${RAY_OPERATOR_KUBELET_SIM:-}" ] ||
+  "$repo/scripts/build.sh" ray-operator kubelet-sim >/dev/null
+operator=${OPERATOR:-$build_dir/app/ray-operator}
+pods_total=$((clusters * (workers + 1)))
+nodes=$((pods_total / 100 + 2))
+export RAY_OPERATOR_KUBELET_SIM=${RAY_OPERATOR_KUBELET_SIM:-$build_dir/sandbox/kubelet_sim/kubelet-sim}
+export RAY_OPERATOR_KUBELET_SIM_ARGS="--nodes $nodes --node-cpu 64 --node-memory 256Gi"
+"$repo/sandbox/down" bench --wipe >/dev/null 2>&1 || true
 eval "$("$repo/sandbox/up" bench 2>/dev/null | tail -n 1)"
 export KUBECONFIG
 k() { kubectl "$@" 2> >(grep -v -i 'version difference\|skew' >&2); }
@@ -19,7 +32,6 @@ ns=bench-$$
 log=$(mktemp)
 cleanup() {
   [ -n "${op:-}" ] && kill "$op" 2>/dev/null && wait "$op" 2>/dev/null
-  k delete namespace "$ns" --wait=false >/dev/null 2>&1 || true
   "$repo/sandbox/down" bench --wipe >/dev/null 2>&1 || true
   [ -n "${BENCH_KEEP_LOG:-}" ] && cp "$log" "$BENCH_KEEP_LOG"
   rm -f "$log"
@@ -29,16 +41,36 @@ k apply -f "$repo/crds/ray.io_rayclusters.yaml" >/dev/null
 k wait --for=condition=Established crd/rayclusters.ray.io --timeout=60s >/dev/null
 k create namespace "$ns" >/dev/null
 
-"$build_dir/app/ray-operator" --namespaces "$ns" --metrics-addr=0 --health-addr=0 ${BENCH_OPERATOR_ARGS:-} >"$log" 2>&1 &
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# shellcheck disable=SC2086
+"$operator" --namespaces "$ns" --metrics-addr "127.0.0.1:$port" --health-addr=0 \
+  ${BENCH_OPERATOR_ARGS:---qps 0} >"$log" 2>&1 &
 op=$!
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$op/status"; }
+cpu_s() { awk '{ print ($14 + $15) / 100 }' "/proc/$op/stat"; }
+# Completed API requests of the write verbs, from the operator's own counters.
+writes() {
+  curl -fsS "http://127.0.0.1:$port/metrics" |
+    awk '/^ray_operator_api_requests_total\{/ && /verb="(create|update|patch|delete)"/ { n += $NF }
+         END { printf "%d\n", n }'
+}
+requests_of() {
+  curl -fsS "http://127.0.0.1:$port/metrics" |
+    awk -v v="$1" '/^ray_operator_api_requests_total\{/ && $0 ~ "verb=\"" v "\"" { n += $NF }
+                   END { printf "%d\n", n }'
+}
+until curl -fsS "http://127.0.0.1:$port/metrics" >/dev/null 2>&1; do
+  kill -0 "$op" 2>/dev/null || { cat "$log" >&2; exit 1; }
+  sleep 0.1
+done
 until grep -q "watching RayClusters" "$log"; do sleep 0.1; done
-sleep 1
-base=$(rss_kb)
+sleep 2
+base_rss=$(rss_kb)
 
-start=$(date +%s.%N)
-for i in $(seq 1 "$clusters"); do
-  cat <<YAML
+manifests() {
+  local replicas=$1 i
+  for i in $(seq 1 "$clusters"); do
+    cat <<YAML
 apiVersion: ray.io/v1
 kind: RayCluster
 metadata: {name: bench-$i}
@@ -51,7 +83,7 @@ spec:
         - {name: ray-head, image: rayproject/ray:2.9.0, resources: {limits: {cpu: 100m, memory: 256Mi}}}
   workerGroupSpecs:
   - groupName: w
-    replicas: $workers
+    replicas: $replicas
     minReplicas: 0
     maxReplicas: $workers
     template:
@@ -60,31 +92,74 @@ spec:
         - {name: ray-worker, image: rayproject/ray:2.9.0, resources: {limits: {cpu: 100m, memory: 256Mi}}}
 ---
 YAML
-done | k apply -n "$ns" -f - >/dev/null
-applied=$(date +%s.%N)
-
-ready() {
-  k get rayclusters -n "$ns" -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' |
-    grep -c True || true
+  done
 }
-deadline=$((SECONDS + ${BENCH_TIMEOUT:-600}))
-until [ "$(ready)" = "$clusters" ]; do
-  if ((SECONDS >= deadline)); then
-    echo "not converged within ${BENCH_TIMEOUT:-600} s: $(ready)/$clusters ready" >&2
-    k get rayclusters -n "$ns" | grep -v ' ready ' >&2 || true
-    exit 1
-  fi
-  sleep 0.5
-done
-done_at=$(date +%s.%N)
-sleep 2
-after=$(rss_kb)
-pods=$((clusters * (workers + 1)))
 
+# Clusters whose status speaks of their current spec, is Ready, and counts $1 ready workers.
+ready_count() {
+  k get rayclusters -n "$ns" -o json |
+    jq --argjson w "$1" '[.items[] | select(.status.observedGeneration == .metadata.generation)
+         | select(.status.conditions // [] | any(.type == "Ready" and .status == "True"))
+         | select((.status.readyWorkerReplicas // 0) == $w)] | length'
+}
+# Ready as reported, and every cluster's head Service and workers really there.
+converged() {
+  [ "$(ready_count "$1")" = "$clusters" ] &&
+    [ "$(k get services -n "$ns" --no-headers 2>/dev/null | grep -c -- '-head-svc ')" = "$clusters" ] &&
+    [ "$(running_workers)" = "$((clusters * $1))" ]
+}
+running_workers() {
+  k get pods -n "$ns" -l ray.io/node-type=worker --field-selector=status.phase=Running \
+    --no-headers 2>/dev/null | grep -c . || true
+}
+wait_converged() {
+  local what=$1 want=$2 deadline=$((SECONDS + ${BENCH_TIMEOUT:-900}))
+  until converged "$want"; do
+    if ((SECONDS >= deadline)); then
+      echo "$what: not converged within ${BENCH_TIMEOUT:-900} s: $(ready_count "$want")/$clusters ready," \
+        "$(k get services -n "$ns" --no-headers | grep -c -- '-head-svc ') head Services" >&2
+      exit 1
+    fi
+    sleep 2
+  done
+}
 calc() { awk "BEGIN { print $1 }"; }
-printf 'clusters %d, pods %d\n' "$clusters" "$pods"
-printf 'apply took %.1f s; all Ready %.1f s after the apply\n' \
-  "$(calc "$applied - $start")" "$(calc "$done_at - $applied")"
-printf 'operator RSS: %.1f MB idle, %.1f MB managing %d pods: %.1f KB per pod\n' \
-  "$(calc "$base / 1024")" "$(calc "$after / 1024")" "$pods" "$(calc "($after - $base) / $pods")"
-printf 'operator CPU time: %s s\n' "$(ps -o cputime= -p "$op")"
+
+# 1. Idle clusters.
+t0=$(date +%s.%N)
+manifests 0 | k apply -n "$ns" -f - >/dev/null
+wait_converged "idle clusters" 0
+t1=$(date +%s.%N)
+sleep 5
+idle_rss=$(rss_kb)
+idle_cpu=$(cpu_s)
+
+# 2. Scale every group up at once.
+manifests "$workers" | k apply -n "$ns" -f - >/dev/null
+t2=$(date +%s.%N)
+wait_converged "scale-up" "$workers"
+t3=$(date +%s.%N)
+sleep 5
+loaded_cpu=$(cpu_s)
+loaded_rss=$(rss_kb)
+created=$((clusters * workers))
+
+# 3. At rest.
+w0=$(writes)
+sleep 30
+w1=$(writes)
+
+printf 'operator %s, %d clusters x %d workers (%d pods), flags: %s\n' "$operator" "$clusters" \
+  "$workers" "$pods_total" "${BENCH_OPERATOR_ARGS:---qps 0}"
+printf 'idle clusters Ready %.1f s after the apply; RSS %.1f MB at start, %.1f MB with the idle clusters: %.0f KB per idle cluster\n' \
+  "$(calc "$t1 - $t0")" "$(calc "$base_rss / 1024")" "$(calc "$idle_rss / 1024")" \
+  "$(calc "($idle_rss - $base_rss) / $clusters")"
+printf 'scale-up to %d workers converged in %.1f s (%.0f pods/s); CPU %.1f s: %.2f ms per pod created\n' \
+  "$created" "$(calc "$t3 - $t2")" "$(calc "$created / ($t3 - $t2)")" \
+  "$(calc "$loaded_cpu - $idle_cpu")" "$(calc "($loaded_cpu - $idle_cpu) * 1000 / $created")"
+printf 'RSS %.1f MB managing %d pods: %.1f KB per pod created\n' "$(calc "$loaded_rss / 1024")" \
+  "$pods_total" "$(calc "($loaded_rss - $idle_rss) / $created")"
+printf 'requests: %s lists, %s creates, %s deletes in all; writes in 30 s at rest: %d\n' \
+  "$(requests_of list)" "$(requests_of create)" "$(requests_of delete)" "$((w1 - w0))"
+printf 'Warning Events from the operator: %s\n' "$(k get events -n "$ns" --field-selector type=Warning -o json |
+  jq -r '[.items[] | select(.source.component == "ray-operator") | {r: .reason, c: (.count // 1)}] | group_by(.r) | map("\(.[0].r) \(map(.c) | add)") | join(", ") | if . == "" then "none" else . end')"

@@ -1,6 +1,8 @@
 #include "k8s/client.hpp"
 
 #include <atomic>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <mutex>
 
@@ -85,15 +87,29 @@ struct client::attempt_state {
   backoff retry_backoff;
   int attempt = 0;
   bool token_reserved = false;
-  std::chrono::steady_clock::time_point started;
+  std::chrono::steady_clock::time_point began;    // the call
+  std::chrono::steady_clock::time_point started;  // this attempt
 };
 
-// Outstanding HTTP calls, so the destructor can wait until none can call back into it.
+// Outstanding HTTP calls, so the destructor can wait until none can call back into it. The
+// count is an atomic: the mutex is taken only when it drops to zero.
 struct client::inflight {
   std::mutex mutex;
   std::condition_variable idle;
-  int count = 0;
+  std::atomic<int> count{0};
   std::atomic<bool> stopping{false};
+  void enter() { ++count; }
+  void leave() {
+    if (--count == 0) {
+      std::lock_guard<std::mutex> lock(mutex);
+      idle.notify_all();
+    }
+  }
+};
+
+struct client::completions {
+  explicit completions(int threads) : pool(static_cast<size_t>(std::max(1, threads))) {}
+  boost::asio::thread_pool pool;
 };
 
 client::client(config cfg, client_options options)
@@ -102,14 +118,18 @@ client::client(config cfg, client_options options)
       limiter_(std::make_unique<rate_limiter>(options.qps, options.burst)),
       scheduler_(std::make_unique<scheduler>()),
       inflight_(std::make_unique<inflight>()),
+      completions_(std::make_unique<completions>(options.completion_threads)),
       observer_(std::make_shared<std::function<void(const request_record&)>>()) {}
 
 client::~client() {
   auto& c = *inflight_;
   c.stopping = true;
   scheduler_->shutdown();
-  std::unique_lock<std::mutex> lock(c.mutex);
-  c.idle.wait(lock, [&] { return c.count == 0; });
+  {
+    std::unique_lock<std::mutex> lock(c.mutex);
+    c.idle.wait(lock, [&] { return c.count == 0; });
+  }
+  completions_->pool.join();
 }
 
 void client::set_observer(std::function<void(const request_record&)> observer) {
@@ -130,6 +150,7 @@ void client::start(std::string verb, http_request_spec spec, bool retry_safe, bo
   state->generated_name = generated_name;
   state->done = std::move(done);
   state->retry_backoff = backoff(options_.retry_backoff);
+  state->began = std::chrono::steady_clock::now();
   run_attempt(std::move(state));
 }
 
@@ -149,16 +170,14 @@ void client::run_attempt(std::shared_ptr<attempt_state> state) {
     }
   }
   state->token_reserved = false;
-  {
-    std::lock_guard<std::mutex> lock(c.mutex);
-    ++c.count;
-  }
+  c.enter();
   state->started = std::chrono::steady_clock::now();
   transport_.send(state->spec, [this, state](result<http_response> outcome) {
-    finish_attempt(state, std::move(outcome));
-    auto& counter = *inflight_;
-    std::lock_guard<std::mutex> lock(counter.mutex);
-    if (--counter.count == 0) counter.idle.notify_all();
+    // Off the I/O thread at once: decoding and the caller's callback run on our own threads.
+    boost::asio::post(completions_->pool, [this, state, outcome = std::move(outcome)]() mutable {
+      finish_attempt(state, std::move(outcome));
+      inflight_->leave();
+    });
   });
 }
 
@@ -189,15 +208,17 @@ void client::finish_attempt(std::shared_ptr<attempt_state> state, result<http_re
     return;
   }
 
-  const bool retry = state->attempt < options_.max_retries && !inflight_->stopping &&
+  auto delay = std::chrono::nanoseconds(state->retry_backoff.next());
+  if (failure->retry_after_seconds())
+    delay = std::chrono::seconds(std::max(0, *failure->retry_after_seconds()));
+  const bool in_time =
+      std::chrono::steady_clock::now() + delay - state->began <= options_.max_call_duration;
+  const bool retry = state->attempt < options_.max_retries && !inflight_->stopping && in_time &&
                      should_retry(*failure, state->retry_safe, state->generated_name);
   if (!retry) {
     state->done(std::move(*failure));
     return;
   }
-  auto delay = std::chrono::nanoseconds(state->retry_backoff.next());
-  if (failure->retry_after_seconds())
-    delay = std::chrono::seconds(std::max(0, *failure->retry_after_seconds()));
   ++state->attempt;
   scheduler_->post_after(delay, [this, state]() mutable { run_attempt(std::move(state)); });
 }

@@ -1,7 +1,10 @@
 #pragma once
 // Asynchronous Kubernetes REST calls. Nothing here blocks the calling thread: every call
 // returns at once and its result arrives later through a callback, on one of the client's own
-// threads. Callers that live in an actor turn the callback into a message to themselves.
+// completion threads (never an HTTP I/O thread: decoding a large List there would hold up
+// every other request and watch). Callers that live in an actor turn the callback into a
+// message to themselves. Every call gets its callback exactly once, within `max_call_duration`
+// plus one attempt's timeout: retries stop when the next would start past that.
 //
 // Every request passes the token-bucket rate limiter first. Failures that are safe to repeat
 // are retried with exponential backoff and jitter: connection errors, timeouts and 5xx for
@@ -34,6 +37,10 @@ struct client_options {
   int burst = 200;
   int max_retries = 4;  // attempts after the first
   backoff_policy retry_backoff{std::chrono::milliseconds(250), std::chrono::milliseconds(8'000)};
+  // No retry starts later than this after the call began.
+  std::chrono::seconds max_call_duration{60};
+  // Threads that decode responses and run callbacks.
+  int completion_threads = 2;
   transport_options transport{};
 };
 
@@ -116,6 +123,8 @@ class client {
   std::unique_ptr<rate_limiter> limiter_;
   std::unique_ptr<scheduler> scheduler_;
   std::unique_ptr<inflight> inflight_;
+  struct completions;
+  std::unique_ptr<completions> completions_;
   std::shared_ptr<std::function<void(const request_record&)>> observer_;
 };
 

@@ -8,6 +8,7 @@
 #include <pplx/threadpool.h>
 #include <boost/asio/ssl.hpp>
 #include <cerrno>
+#include <condition_variable>
 #include <mutex>
 
 namespace k8s {
@@ -86,17 +87,56 @@ std::optional<int> retry_after_of(const http::http_response& r) {
   }
 }
 
+// Reads the body with the pattern that never occupies an I/O thread: wait (on the caller's
+// thread) until one byte is buffered, then take every buffered byte synchronously. The
+// library's read_line() instead blocks a pool thread on long lines, and getn(buf, n) waits
+// for n bytes or the end of the body, which holds a quiet watch's events back.
 class cpprest_stream final : public http_stream {
+  using buffer = concurrency::streams::streambuf<uint8_t>;
+  using traits = buffer::traits;
+
+  // One wait for a byte; shared with the library's continuation, which may outlive the stream.
+  struct byte_wait {
+    std::mutex m;
+    std::condition_variable arrived;
+    bool done = false;
+    bool eof = false;
+    std::exception_ptr error;
+  };
+
  public:
   explicit cpprest_stream(std::string server) : server_(std::move(server)) {}
 
-  result<std::optional<std::string>> read_line() override {
+  result<std::optional<std::string>> read_some(time_point deadline) override {
     try {
-      concurrency::streams::container_buffer<std::string> line;
-      const size_t n = body_.read_line(line).get();
-      if (n == 0 && line.collection().empty() && body_.is_eof())
-        return std::optional<std::string>{};
-      return std::optional<std::string>{std::move(line.collection())};
+      buffer buf = body_.streambuf();
+      for (;;) {
+        if (!wait_) {
+          if (buf.in_avail() > 0) return take(buf);
+          wait_ = std::make_shared<byte_wait>();
+          // The continuation keeps the buffer alive: it may run after this stream is gone.
+          buf.getc().then([w = wait_, buf](pplx::task<buffer::int_type> t) {
+            std::lock_guard<std::mutex> lock(w->m);
+            try {
+              w->eof = t.get() == traits::eof();
+            } catch (...) {
+              w->error = std::current_exception();
+            }
+            w->done = true;
+            w->arrived.notify_all();
+          });
+        }
+        std::shared_ptr<byte_wait> w = wait_;
+        {
+          std::unique_lock<std::mutex> lock(w->m);
+          if (!w->arrived.wait_until(lock, deadline, [&] { return w->done; }))
+            return api_error(error_kind::timeout,
+                             "the stream from " + server_ + " sent nothing in time");
+        }
+        wait_.reset();
+        if (w->error) std::rethrow_exception(w->error);
+        if (w->eof) return std::optional<std::string>{};
+      }
     } catch (...) {
       return error_from_exception(std::current_exception(), server_);
     }
@@ -111,10 +151,20 @@ class cpprest_stream final : public http_stream {
   }
 
  private:
+  // Every byte already buffered. A read of no more than is buffered completes inline: the
+  // returned task is done, so get() neither blocks nor schedules work on the I/O threads.
+  static std::optional<std::string> take(buffer& buf) {
+    std::string out(buf.in_avail(), '\0');
+    const size_t n = buf.getn(reinterpret_cast<uint8_t*>(out.data()), out.size()).get();
+    out.resize(n);
+    return out;
+  }
+
   std::string server_;
   pplx::cancellation_token_source cts_;
   http::http_response response_;
   concurrency::streams::istream body_;
+  std::shared_ptr<byte_wait> wait_;  // a wait still running from an earlier call
 };
 
 }  // namespace
@@ -189,13 +239,47 @@ void http_transport::send(http_request_spec spec, std::function<void(result<http
 }
 
 result<std::unique_ptr<http_stream>> http_transport::open_stream(
-    http_request_spec spec, const std::function<void(http_stream&)>& on_open) {
+    http_request_spec spec, std::chrono::steady_clock::time_point deadline,
+    const std::function<void(http_stream&)>& on_open) {
   auto stream = std::make_unique<cpprest_stream>(cfg_.server);
   if (on_open) on_open(*stream);
+  // The headers are awaited here with a deadline; the library's own timeout is an idle
+  // timeout, long for streams.
+  struct header_wait {
+    std::mutex m;
+    std::condition_variable arrived;
+    std::optional<http::http_response> response;
+    std::exception_ptr error;
+    bool done = false;
+  };
+  auto wait = std::make_shared<header_wait>();
   try {
-    auto response = impl_->streams.request(impl_->build(cfg_, spec), stream->token()).get();
+    impl_->streams.request(impl_->build(cfg_, spec), stream->token())
+        .then([wait](pplx::task<http::http_response> t) {
+          std::lock_guard<std::mutex> lock(wait->m);
+          try {
+            wait->response.emplace(t.get());
+          } catch (...) {
+            wait->error = std::current_exception();
+          }
+          wait->done = true;
+          wait->arrived.notify_all();
+        });
+  } catch (...) {
+    return error_from_exception(std::current_exception(), cfg_.server);
+  }
+  std::unique_lock<std::mutex> lock(wait->m);
+  if (!wait->arrived.wait_until(lock, deadline, [&] { return wait->done; })) {
+    stream->cancel();
+    return api_error(error_kind::timeout, "no response headers from " + cfg_.server + " in time");
+  }
+  if (wait->error) return error_from_exception(wait->error, cfg_.server);
+  http::http_response response = std::move(*wait->response);
+  lock.unlock();
+  try {
     const int status = response.status_code();
     if (status < 200 || status > 299) {
+      // An error body is small and complete; the wait for it is bounded by the idle timeout.
       auto err = api_error::from_http(status, response.extract_utf8string(true).get());
       err.set_retry_after_seconds(retry_after_of(response));
       return err;

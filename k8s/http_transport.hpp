@@ -29,13 +29,18 @@ struct http_response {
   std::optional<int> retry_after_seconds;  // from a Retry-After header in seconds
 };
 
-// A response body read as it arrives, one line at a time (a watch).
+// A response body read as it arrives (a watch). Reads block only the calling thread, never one
+// of the HTTP library's I/O threads, and never wait for more bytes than have arrived: a quiet
+// stream's last event is delivered as soon as its bytes are here.
 class http_stream {
  public:
+  using time_point = std::chrono::steady_clock::time_point;
   virtual ~http_stream() = default;
-  // The next line without its newline; std::nullopt when the server ended the body cleanly.
-  virtual result<std::optional<std::string>> read_line() = 0;
-  // Makes a blocked read_line return (with error_kind::canceled) from any thread.
+  // Waits until bytes arrive, then returns all that have (at least one); std::nullopt when the
+  // server ended the body cleanly. At `deadline` without a byte: error_kind::timeout, and the
+  // caller should cancel() the stream and open another. After cancel(): error_kind::canceled.
+  virtual result<std::optional<std::string>> read_some(time_point deadline) = 0;
+  // Makes a blocked read_some return from any thread, and closes the connection.
   virtual void cancel() = 0;
 };
 
@@ -62,12 +67,14 @@ class http_transport {
   // status, or with an api_error when no response arrived (TLS, connection, timeout).
   void send(http_request_spec request, std::function<void(result<http_response>)> done);
 
-  // Opens a streamed response, blocking the calling thread until the headers arrive. For a
-  // caller's own thread (watchers), never for an actor. A non-2xx status becomes an api_error.
-  // `on_open` receives the stream before the request is sent, so another thread can cancel it
-  // while the headers are still awaited.
+  // Opens a streamed response, blocking the calling thread until the headers arrive, or until
+  // `deadline` (error_kind::timeout; the request is cancelled). For a caller's own thread
+  // (watchers), never for an actor. A non-2xx status becomes an api_error. `on_open` receives
+  // the stream before the request is sent, so another thread can cancel it while the headers
+  // are still awaited.
   result<std::unique_ptr<http_stream>> open_stream(
-      http_request_spec request, const std::function<void(http_stream&)>& on_open = {});
+      http_request_spec request, std::chrono::steady_clock::time_point deadline,
+      const std::function<void(http_stream&)>& on_open = {});
 
   const config& cfg() const { return cfg_; }
 

@@ -1,5 +1,7 @@
 #include "k8s/names.hpp"
 
+#include <random>
+
 namespace k8s {
 
 namespace {
@@ -100,6 +102,15 @@ std::string validate_qualified_name(std::string_view value) {
 std::string validate_label_value(std::string_view value) {
   if (value.size() > label_max_length) return too_long(label_max_length);
   return value.empty() || is_name_part(value) ? "" : label_value_syntax;
+}
+
+std::string generate_name(std::string_view prefix) {
+  static constexpr std::string_view alphabet = "bcdfghjklmnpqrstvwxz2456789";
+  thread_local std::mt19937 rng{std::random_device{}()};
+  std::uniform_int_distribution<size_t> pick(0, alphabet.size() - 1);
+  std::string name(prefix.substr(0, 58));
+  for (int i = 0; i < 5; ++i) name += alphabet[pick(rng)];
+  return name;
 }
 
 }  // namespace k8s

@@ -25,4 +25,10 @@ std::string validate_qualified_name(std::string_view value);
 // Label values: empty, or at most 63 of [A-Za-z0-9-_.], alphanumeric at both ends.
 std::string validate_label_value(std::string_view value);
 
+// A name made from a generateName prefix exactly as the API server makes one: the prefix cut
+// to 58 characters, then 5 random characters of "bcdfghjklmnpqrstvwxz2456789". A client that
+// chooses the name itself can repeat a create whose outcome it did not learn: the repeat
+// either creates the object or says it already exists, never makes a second one.
+std::string generate_name(std::string_view prefix);
+
 }  // namespace k8s

@@ -29,7 +29,10 @@ watcher::watcher(client& api, resource type, std::string ns, watcher_options opt
       options_(std::move(options)),
       on_event_(std::move(on_event)),
       on_error_(std::move(on_error)),
-      retry_(options_.retry_backoff) {}
+      retry_(options_.retry_backoff) {
+  if (options_.progress_timeout <= std::chrono::milliseconds::zero())
+    options_.progress_timeout = 2 * options_.timeout;
+}
 
 watcher::~watcher() {
   stop();
@@ -60,6 +63,36 @@ std::string watcher::resource_version() const {
   return resource_version_;
 }
 
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+int64_t ns_of(steady::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+// Scheduling and callbacks add to every wait; a thread this late past its deadline is wedged.
+constexpr std::chrono::seconds stuck_grace{30};
+
+}  // namespace
+
+steady::time_point watcher::last_event() const {
+  return steady::time_point(std::chrono::nanoseconds(last_event_ns_.load()));
+}
+
+bool watcher::stuck(steady::time_point now) const {
+  const int64_t deadline = wait_deadline_ns_.load();
+  return deadline != 0 && ns_of(now) > deadline + std::chrono::nanoseconds(stuck_grace).count();
+}
+
+void watcher::note_event() {
+  last_event_ns_ = ns_of(steady::now());
+}
+
+void watcher::waiting_until(steady::time_point deadline) {
+  wait_deadline_ns_ = deadline == steady::time_point{} ? 0 : ns_of(deadline);
+}
+
 void watcher::run() {
   while (!stopping_) {
     if (state_ == state::watching)
@@ -70,8 +103,11 @@ void watcher::run() {
 }
 
 bool watcher::sleep_for(std::chrono::nanoseconds d) {
+  waiting_until(steady::now() + d);
   std::unique_lock<std::mutex> lock(mutex_);
-  return !wake_.wait_for(lock, d, [this] { return stopping_.load(); });
+  const bool stopped = wake_.wait_for(lock, d, [this] { return stopping_.load(); });
+  waiting_until({});
+  return !stopped;
 }
 
 void watcher::emit(watcher_event::kind kind, nlohmann::json object) {
@@ -109,8 +145,15 @@ result<nlohmann::json> watcher::list_page(const std::string& continue_token) {
     slot->value.emplace(std::move(r));
     slot->ready.notify_all();
   });
+  const auto deadline = steady::now() + options_.list_timeout;
+  waiting_until(deadline);
   std::unique_lock<std::mutex> lock(slot->m);
-  slot->ready.wait(lock, [&] { return slot->abandoned || slot->value.has_value(); });
+  const bool answered = slot->ready.wait_until(
+      lock, deadline, [&] { return slot->abandoned || slot->value.has_value(); });
+  waiting_until({});
+  if (!answered)
+    return api_error(error_kind::timeout, "listing " + type_.plural + " got no answer within " +
+                                              std::to_string(options_.list_timeout.count()) + " s");
   if (!slot->value) return api_error(error_kind::canceled, "the watcher stopped");
   return std::move(*slot->value);
 }
@@ -146,6 +189,7 @@ void watcher::list_step() {
   }
   first_list_done_ = true;
   synced_ = true;
+  note_event();
   emit(watcher_event::kind::init_done);
   retry_.reset();
   state_ = state::watching;
@@ -165,11 +209,15 @@ void watcher::watch_step() {
 
   if (first_watch_opened_) ++watch_restarts_;
   first_watch_opened_ = true;
-  auto opened = api_.transport().open_stream({"GET", target, {}, {}}, [this](http_stream& s) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stream_ = &s;
-    if (stopping_) s.cancel();
-  });
+  const auto headers_due = steady::now() + options_.list_timeout;
+  waiting_until(headers_due);
+  auto opened =
+      api_.transport().open_stream({"GET", target, {}, {}}, headers_due, [this](http_stream& s) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stream_ = &s;
+        if (stopping_) s.cancel();
+      });
+  waiting_until({});
   const auto forget_stream = [this] {
     std::lock_guard<std::mutex> lock(mutex_);
     stream_ = nullptr;
@@ -180,21 +228,43 @@ void watcher::watch_step() {
     return fail(opened.error());
   }
   auto stream = std::move(opened.value());
+  watch_line_splitter lines;
   for (;;) {
-    auto line = stream->read_line();
-    if (!line) {
+    // The watchdog: silence past the deadline cuts the stream, whatever the I/O threads do.
+    const auto deadline = steady::now() + options_.progress_timeout;
+    waiting_until(deadline);
+    auto chunk = stream->read_some(deadline);
+    waiting_until({});
+    if (!chunk) {
+      api_error e = chunk.error();
+      if (e.kind() == error_kind::timeout) {
+        stream->cancel();
+        e = api_error(error_kind::timeout,
+                      "the " + type_.plural + " watch sent nothing for " +
+                          std::to_string(options_.progress_timeout.count() / 1000) +
+                          " s; cutting it and resuming");
+      }
       forget_stream();
-      return fail(line.error());  // cut: resume from the last version after a backoff
+      return fail(e);  // cut: resume from the last version after a backoff
     }
-    if (!line.value()) break;  // the server ended the watch (its timeout): resume at once
-    if (line.value()->empty()) continue;
-    if (!handle_line(*line.value())) break;
+    if (!chunk.value()) {
+      // The server ended the watch (its timeout): resume at once, unless it stopped mid-event.
+      if (lines.pending().empty()) break;
+      forget_stream();
+      return fail(api_error(error_kind::transport,
+                            "the " + type_.plural + " watch ended in the middle of an event"));
+    }
+    bool go_on = true;
+    lines.feed(*chunk.value(), [&](std::string_view line) {
+      if (go_on) go_on = handle_line(line);
+    });
+    if (!go_on) break;
   }
   forget_stream();
 }
 
 // False when the watch must end here (an ERROR event).
-bool watcher::handle_line(const std::string& line) {
+bool watcher::handle_line(std::string_view line) {
   auto parsed = parse_watch_line(line);
   if (!parsed) {
     fail(parsed.error());
@@ -214,6 +284,7 @@ bool watcher::handle_line(const std::string& line) {
     std::lock_guard<std::mutex> lock(mutex_);
     resource_version_ = rv;
   }
+  note_event();
   switch (ev.kind) {
     case watch_event::type::error:
     case watch_event::type::bookmark:

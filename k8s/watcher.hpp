@@ -12,7 +12,11 @@
 // Every failure is reported to the error callback and retried after a jittered backoff.
 //
 // The watcher runs on its own thread (it blocks on the stream); callbacks run there, so they
-// must be quick: an actor-based consumer sends itself a message and returns.
+// must be quick: an actor-based consumer sends itself a message and returns. The stream is read
+// in whatever pieces arrive and cut into lines here, so no line length and no quiet period can
+// hold an event back or occupy an HTTP I/O thread. Every wait has a deadline: a watch silent for
+// longer than `progress_timeout` is cut and resumed (the watchdog), and a list that gets no
+// answer within `list_timeout` is abandoned and tried again.
 
 #include <atomic>
 #include <chrono>
@@ -24,6 +28,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "k8s/backoff.hpp"
@@ -53,6 +58,11 @@ struct watcher_options {
   // Bookmarks advance our resourceVersion on quiet watches, so a resume after a disconnect
   // seldom lands on a version the server no longer has (which would force a full relist).
   bool bookmarks = true;
+  // The watchdog: a stream that sends nothing for this long is cut and resumed. A healthy one
+  // never stays silent past `timeout` (the server ends it then), so twice that only catches a
+  // stream that stalled. Zero: twice `timeout`.
+  std::chrono::milliseconds progress_timeout{0};
+  std::chrono::seconds list_timeout{120};
   backoff_policy retry_backoff{std::chrono::milliseconds(500), std::chrono::milliseconds(30'000)};
 };
 
@@ -77,12 +87,22 @@ class watcher {
   uint64_t relists() const { return relists_; }                // lists after the first
   uint64_t watch_restarts() const { return watch_restarts_; }  // watches opened after the first
   std::string resource_version() const;
+  // When an event (bookmarks included) or a complete list last arrived; the epoch before any.
+  std::chrono::steady_clock::time_point last_event() const;
+  // Whether the thread is past the deadline of what it waits for: every wait has one, so this
+  // means the watch is wedged and no watchdog of its own can recover it.
+  bool stuck(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) const;
+  const resource& type() const { return type_; }
+  const std::string& scope() const { return ns_; }
 
  private:
   void run();
   void list_step();
   void watch_step();
-  bool handle_line(const std::string& line);
+  bool handle_line(std::string_view line);
+  void note_event();
+  // Marks the thread as waiting until `deadline` (plus a grace); time_point{} when not waiting.
+  void waiting_until(std::chrono::steady_clock::time_point deadline);
   result<nlohmann::json> list_page(const std::string& continue_token);
   bool sleep_for(std::chrono::nanoseconds d);  // false when stopped meanwhile
   void fail(const api_error& e);
@@ -117,6 +137,8 @@ class watcher {
   std::atomic<bool> synced_{false};
   std::atomic<uint64_t> relists_{0};
   std::atomic<uint64_t> watch_restarts_{0};
+  std::atomic<int64_t> last_event_ns_{0};     // steady clock, ns since its epoch
+  std::atomic<int64_t> wait_deadline_ns_{0};  // 0: not waiting
   std::thread thread_;
 };
 

@@ -182,6 +182,18 @@ json compute_status(const status_inputs& in) {
   v.head = pick_head(in.pods);
   v.replica_failure_reason = in.replica_failure_reason;
   v.replica_failure_message = in.replica_failure_message;
+  for (const child_status& c : in.children) {
+    if (c.present) continue;
+    if (!v.missing_children.empty()) v.missing_children += "; ";
+    v.missing_children += c.kind + " " + c.name + " does not exist";
+    if (!c.message.empty()) v.missing_children += ": " + c.message;
+    // A child that cannot be created is a failure to report, as a pod's is; the first wins.
+    if (!c.reason.empty() && v.replica_failure_reason.empty() &&
+        v.replica_failure_message.empty()) {
+      v.replica_failure_reason = c.reason;
+      v.replica_failure_message = c.kind + " " + c.name + ": " + c.message;
+    }
+  }
   json conditions = clean_conditions(member(previous, "conditions"));
 
   // Without a valid spec the desired state is unknown: what was reported stays, and only what

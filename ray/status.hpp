@@ -14,6 +14,17 @@
 
 namespace ray {
 
+// A child the cluster needs (a Service, the head StatefulSet, the autoscaler's RBAC objects).
+struct child_status {
+  std::string kind;
+  std::string name;
+  bool present = false;  // it exists and is this cluster's
+  // Why it is missing, when known: a reason (e.g. "FailedCreateService", "NotOwned") and the
+  // API server's message.
+  std::string reason;
+  std::string message;
+};
+
 struct status_inputs {
   // The RayCluster as stored (its status is the previous status; conditions keep their
   // lastTransitionTime when their status does not change).
@@ -23,6 +34,9 @@ struct status_inputs {
   std::vector<spec_problem> problems;  // validation problems; non-empty: SpecValid False
   std::vector<observed_pod> pods;      // every pod labelled ray.io/cluster=<name>
   std::optional<observed_service> head_service;
+  // Every child the cluster needs; Ready requires each to be present, and one that cannot be
+  // created is reported in ReplicaFailure with the API server's reason.
+  std::vector<child_status> children;
   // A failure of the last reconcile step that created or deleted pods, for the ReplicaFailure
   // condition: reason (KubeRay's, e.g. "FailedCreateWorkerPod") and message. Empty: none.
   std::string replica_failure_reason;

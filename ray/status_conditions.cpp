@@ -78,6 +78,10 @@ bool head_serving(const cluster_view& v) {
   return v.head && !v.head->deleting && v.head->phase == "Running" && v.head->ready;
 }
 
+bool children_present(const cluster_view& v) {
+  return v.missing_children.empty();
+}
+
 bool workers_ready(const cluster_view& v) {
   for (const group_count& g : v.groups)
     if (g.ready < g.desired) return false;
@@ -89,8 +93,8 @@ bool replica_failure(const cluster_view& v) {
 }
 
 bool all_ready(const cluster_view& v) {
-  return v.problems->empty() && !v.suspend && head_serving(v) && workers_ready(v) &&
-         !replica_failure(v);
+  return v.problems->empty() && !v.suspend && children_present(v) && head_serving(v) &&
+         workers_ready(v) && !replica_failure(v);
 }
 
 void set_condition(json& conditions, const std::string& type, bool status,
@@ -164,6 +168,8 @@ void update_ready(json& conditions, const cluster_view& v) {
     not_ready("Suspending", "the cluster's pods are being deleted to suspend it");
   else if (v.suspend)
     not_ready("Suspended", "the cluster is suspended");
+  else if (!children_present(v))
+    not_ready("ChildrenMissing", v.missing_children);
   else if (!head_serving(v))
     not_ready("HeadPodNotReady", head_problem(v));
   else if (!workers_ready(v))

@@ -40,10 +40,12 @@ struct cluster_view {
   std::vector<group_count> groups;     // spec order
   std::string replica_failure_reason;  // empty with the message: no failure
   std::string replica_failure_message;
+  std::string missing_children;  // "" when every needed child exists, else what is missing
 };
 
 // Running, ready and not on its way out.
 bool head_serving(const cluster_view& v);
+bool children_present(const cluster_view& v);
 bool workers_ready(const cluster_view& v);
 bool replica_failure(const cluster_view& v);
 // Whether the new state is "ready".

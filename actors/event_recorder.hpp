@@ -1,0 +1,64 @@
+#pragma once
+// Kubernetes Events about the objects an actor owns, aggregated as client-go's EventCorrelator
+// does: an Event like one recorded lately (same object, type, reason and message) is not
+// created again — the existing one has its count and lastTimestamp patched. And each object
+// gets a token bucket (25 Events, then one per 5 minutes, client-go's spam filter), so a
+// failure that repeats can never turn into a stream of writes.
+//
+// The recorder decides; the actor sends the writes it returns through its port and reports
+// back what failed.
+
+#include <chrono>
+#include <list>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "actors/protocol.hpp"
+
+namespace actors {
+
+struct event_recorder_options {
+  int burst = 25;
+  std::chrono::seconds refill{300};  // one more Event per object this often, after the burst
+  size_t remembered = 64;            // distinct Events kept for aggregation (LRU)
+  std::string component = "ray-operator";
+};
+
+class event_recorder {
+ public:
+  using time_point = std::chrono::steady_clock::time_point;
+  explicit event_recorder(event_recorder_options options = {}) : options_(std::move(options)) {}
+
+  // The write that records this Event now (a create, or a patch of the same Event recorded
+  // before), or nothing when the object's budget is spent. `involved` is the object's
+  // {apiVersion, kind, name, namespace, uid}; `timestamp` is RFC 3339 wall-clock time.
+  std::optional<write_request> record(const nlohmann::json& involved, const std::string& type,
+                                      const std::string& reason, const std::string& message,
+                                      time_point now, const std::string& timestamp);
+  // A write returned by record() failed: a patch of an Event that is gone makes the next one
+  // a create again.
+  void failed(const write_request& request, const k8s::api_error& error);
+
+  size_t remembered() const { return lru_.size(); }
+
+ private:
+  struct recorded {
+    std::string ns;
+    std::string name;  // of the Event object
+    int64_t count = 0;
+  };
+  struct bucket {
+    double tokens = 0;
+    time_point last{};
+  };
+  bool take_token(const std::string& object, time_point now);
+
+  event_recorder_options options_;
+  std::list<std::string> lru_;  // keys, most recent first
+  std::map<std::string, std::pair<recorded, std::list<std::string>::iterator>> by_key_;
+  std::map<std::string, bucket> buckets_;  // by involved object uid
+};
+
+}  // namespace actors

@@ -1,0 +1,302 @@
+// The writes of a RayCluster actor — its children, its defaults, its status — and what their
+// results do. Every write goes through the ledger, so none is repeated while it is in flight
+// or before the watch shows it, and a failing one backs off alone.
+
+#include <spdlog/spdlog.h>
+
+#include "actors/clock.hpp"
+#include "actors/observed_child.hpp"
+#include "actors/raycluster_state.hpp"
+#include "k8s/object_meta.hpp"
+#include "k8s/patch.hpp"
+#include "ray/children.hpp"
+#include "ray/constants.hpp"
+#include "ray/defaults.hpp"
+
+namespace actors {
+
+namespace {
+
+const k8s::resource rayclusters{ray::api_group, ray::storage_version, "rayclusters", ray::kind,
+                                true};
+constexpr const char* status_key = "status";
+constexpr const char* defaults_key = "defaults";
+
+const k8s::resource* resource_of(const std::string& kind) {
+  if (kind == "Service") return &k8s::resources::services;
+  if (kind == "StatefulSet") return &k8s::resources::statefulsets;
+  if (kind == "ServiceAccount") return &k8s::resources::serviceaccounts;
+  if (kind == "Role") return &k8s::resources::roles;
+  if (kind == "RoleBinding") return &k8s::resources::rolebindings;
+  return nullptr;
+}
+
+nlohmann::json build_desired(const nlohmann::json& defaulted, const std::string& kind,
+                             const std::string& name) {
+  std::vector<nlohmann::json> candidates;
+  if (kind == "Service") {
+    candidates.push_back(ray::desired_head_service(defaulted));
+    candidates.push_back(ray::desired_workers_service(defaulted));
+  } else if (kind == "StatefulSet") {
+    candidates.push_back(ray::desired_head_statefulset(defaulted));
+  } else if (kind == "ServiceAccount") {
+    candidates.push_back(ray::desired_autoscaler_service_account(defaulted));
+  } else if (kind == "Role") {
+    candidates.push_back(ray::desired_autoscaler_role(defaulted));
+  } else if (kind == "RoleBinding") {
+    candidates.push_back(ray::desired_autoscaler_role_binding(defaulted));
+  }
+  for (auto& c : candidates)
+    if (!c.is_null() && k8s::name(c) == name) return std::move(c);
+  return nullptr;
+}
+
+std::chrono::milliseconds until(api_port::clock::time_point t, api_port::clock::time_point now) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t - now) +
+         std::chrono::milliseconds(1);
+}
+
+uint64_t send(cluster_self self, const std::string& key, write_request w, std::string written) {
+  auto& st = self->state;
+  const uint64_t ticket = st.next_ticket++;
+  st.ledger.begin(key, ticket, st.port->now(), std::move(written));
+  st.port->write(std::move(w), handle(self), ticket);
+  return ticket;
+}
+
+// A failure the status should carry: "FailedCreateService" and the API server's message.
+void describe_failure(const write_ledger& ledger, const std::string& key, const std::string& kind,
+                      bool exists, ray::child_status& status) {
+  if (const auto* error = ledger.failure(key)) {
+    status.reason = std::string(exists ? "FailedUpdate" : "FailedCreate") + kind;
+    status.message = error->describe();
+  }
+}
+
+}  // namespace
+
+outcome ensure_child(cluster_self self, const derived_view::child& desired,
+                     ray::child_status& status) {
+  auto& st = self->state;
+  const auto* type = resource_of(desired.kind);
+  if (!type) return outcome::done();
+  const auto key = child_key(desired.kind, desired.name);
+  const auto now = st.port->now();
+  auto it = st.children.find(key);
+  const bool exists = it != st.children.end();
+  const std::string our_uid = k8s::uid(*st.stored);
+
+  if (exists && it->second->owner_uid != our_uid) {
+    const std::string id = key + "@" + it->second->uid;
+    if (!st.foreign_reported.count(id)) {
+      st.foreign_reported.insert(id);
+      record(self, "Warning", "ChildNotOwned",
+             desired.kind + " " + desired.name +
+                 " exists and is not owned by this RayCluster; leaving it alone");
+    }
+    status.reason = "NotOwned";
+    status.message = "it exists and belongs to something else";
+    return outcome::done();  // nothing to retry until that object changes
+  }
+  // Written and not shown by the watch yet: it counts as there.
+  if (st.ledger.settling(key)) {
+    status.present = true;
+    return outcome::done();
+  }
+  status.present = exists && !it->second->deleting;
+  if (st.ledger.in_flight(key)) return outcome::done();  // its reply triggers a reconcile
+  if (exists && (it->second->spec_hash == desired.hash || it->second->deleting))
+    return outcome::done();
+  describe_failure(st.ledger, key, desired.kind, exists, status);
+  if (!st.ledger.may_write(key, now)) {
+    const auto* e = st.ledger.find(key);
+    return outcome::failed("writing " + key + ": " + status.message, until(e->due, now));
+  }
+
+  nlohmann::json body = build_desired(st.derived.defaulted, desired.kind, desired.name);
+  if (body.is_null()) return outcome::done();
+  write_request w;
+  w.type = *type;
+  w.ns = st.key.ns;
+  w.name = desired.name;
+  if (!exists) {
+    w.verb = "create";
+    w.body = std::move(body);
+    w.reason = "it does not exist";
+  } else {
+    w.verb = "patch";
+    w.patch = k8s::patch_type::merge;
+    body.erase("apiVersion");
+    body.erase("kind");
+    body.erase("status");
+    w.body = std::move(body);
+    w.reason = "its desired spec changed";
+  }
+  const std::string verb = w.verb;
+  send(self, key, std::move(w), verb);
+  return outcome::done();
+}
+
+outcome ensure_defaults(cluster_self self, bool& waiting) {
+  auto& st = self->state;
+  waiting = false;
+  const auto& stored = *st.stored;
+  // Written once, before the head exists: the Ray autoscaler reads them from the RayCluster.
+  if (st.children.count(child_key("StatefulSet", ray::head_statefulset_name(st.key.name))))
+    return outcome::done();
+  const std::string rv = k8s::resource_version(stored);
+  // Our write is what is stored: whatever it lacks still, the server does not keep.
+  if (!st.defaults_written_rv.empty() && rv == st.defaults_written_rv) return outcome::done();
+  if (st.ledger.in_flight(defaults_key) || st.ledger.settling(defaults_key)) {
+    waiting = true;  // the children are built from the defaults: wait for them to show
+    return outcome::done();
+  }
+  nlohmann::json patch = ray::defaults_patch(stored);
+  if (patch.empty()) return outcome::done();
+  const auto now = st.port->now();
+  if (!st.ledger.may_write(defaults_key, now)) {
+    // Go on without them: the children are built from the same defaults either way.
+    const auto* e = st.ledger.find(defaults_key);
+    return outcome::failed(
+        "writing the defaults: " + (e && e->last_error ? e->last_error->describe() : std::string()),
+        until(e->due, now));
+  }
+  write_request w;
+  w.verb = "patch";
+  w.type = rayclusters;
+  w.ns = st.key.ns;
+  w.name = st.key.name;
+  w.patch = k8s::patch_type::merge;
+  w.body = std::move(patch);
+  w.reason = "the Ray autoscaler reads defaults from the RayCluster";
+  send(self, defaults_key, std::move(w), {});
+  waiting = true;
+  return outcome::done();
+}
+
+outcome write_status(cluster_self self, std::vector<ray::child_status> children) {
+  auto& st = self->state;
+  if (st.ledger.in_flight(status_key)) return outcome::done();
+  const auto now = st.port->now();
+  ray::status_inputs in;
+  in.stored = st.stored.get();
+  const bool valid = st.derived.problems.empty();
+  in.defaulted = valid ? &st.derived.defaulted : nullptr;
+  in.problems = st.derived.problems;
+  for (const auto& [name, p] : st.pods) in.pods.push_back(*p);
+  if (valid) {
+    auto svc = st.children.find(child_key("Service", ray::head_service_name(st.key.name)));
+    if (svc != st.children.end()) in.head_service = svc->second->service;
+    in.children = std::move(children);
+  }
+  for (const auto& [group, failure] : st.group_failures) {
+    if (!in.replica_failure_message.empty()) break;
+    in.replica_failure_reason = failure.first;
+    in.replica_failure_message = failure.second;
+  }
+  in.now = now_rfc3339();
+  nlohmann::json next = ray::compute_status(in);
+  // Until the watch shows our last write, it is what the server holds.
+  const bool ours_pending = st.ledger.settling(status_key) && st.last_written_status;
+  const nlohmann::json current =
+      ours_pending ? *st.last_written_status : st.stored->value("status", nlohmann::json::object());
+  if (!ray::status_differs(current, next)) return outcome::done();
+  // A write the watch has not shown yet does not hold up the next: it is patched on top.
+  if (!ours_pending && !st.ledger.may_write(status_key, now)) {
+    const auto* e = st.ledger.find(status_key);
+    return outcome::failed("writing the status", until(e->due, now));
+  }
+  write_request w;
+  w.verb = "patch";
+  w.type = rayclusters;
+  w.ns = st.key.ns;
+  w.name = st.key.name;
+  w.subresource = "status";
+  w.patch = k8s::patch_type::merge;
+  w.body = {{"status", k8s::merge_patch_diff(current, next)}};
+  w.reason = "the status changed";
+  st.last_written_status = std::move(next);
+  send(self, status_key, std::move(w), {});
+  return outcome::done();
+}
+
+void on_written(cluster_self self, uint64_t ticket, write_result& r) {
+  auto& st = self->state;
+  const auto now = st.port->now();
+  if (auto event = st.event_writes.find(ticket); event != st.event_writes.end()) {
+    if (!r.ok()) {
+      st.recorder.failed(event->second, *r.error);
+      spdlog::warn("RayCluster {}: recording an Event failed: {}", st.key.str(),
+                   r.error->describe());
+    }
+    st.event_writes.erase(event);
+    return;
+  }
+  const auto key = st.ledger.key_of(ticket);
+  if (!key) return;  // overdue: already counted as failed
+  const auto* entry = st.ledger.find(*key);
+  const bool created = entry && entry->written == "create";
+  if (entry && entry->written == "read") {
+    // The object that answered our create with a 409: ours from an earlier life, or not.
+    if (r.ok() && r.child) {
+      st.children[*key] = r.child;
+      st.ledger.succeeded(ticket, r.resource_version, now);
+    } else if (r.ok() || r.error->kind() == k8s::error_kind::not_found) {
+      st.ledger.succeeded(ticket, {}, now);
+      st.ledger.forget(*key);  // gone meanwhile: the next reconcile creates it
+    } else {
+      st.ledger.failed(ticket, *r.error, now);
+    }
+    return;
+  }
+  // Done with, and nothing to wait for: no backoff, no expectation.
+  const auto settle_now = [&] {
+    st.ledger.succeeded(ticket, {}, now);
+    st.ledger.forget(*key);
+  };
+  if (r.ok()) {
+    st.ledger.succeeded(ticket, r.resource_version, now);
+    if (*key == defaults_key) st.defaults_written_rv = r.resource_version;
+    if (*key == status_key || *key == defaults_key) return;
+    const auto slash = key->find('/');
+    const std::string kind = key->substr(0, slash);
+    record(self, "Normal", (created ? "Created" : "Updated") + kind,
+           std::string(created ? "Created " : "Updated ") + kind + " " + key->substr(slash + 1));
+    return;
+  }
+  const auto& e = *r.error;
+  if (*key == status_key) {
+    if (e.kind() == k8s::error_kind::not_found) return settle_now();  // the RayCluster is gone
+    st.last_written_status.reset();
+    st.ledger.failed(ticket, e, now);
+    spdlog::warn("RayCluster {}: writing the status failed: {}", st.key.str(), e.describe());
+    return;
+  }
+  if (*key == defaults_key) {
+    // A conflict means the object changed meanwhile: the watch brings it; try on that at once.
+    if (e.kind() == k8s::error_kind::conflict) return settle_now();
+    st.ledger.failed(ticket, e, now);
+    spdlog::warn("RayCluster {}: writing defaults failed: {}", st.key.str(), e.describe());
+    return;
+  }
+  const auto slash = key->find('/');
+  const std::string kind = key->substr(0, slash);
+  const std::string name = key->substr(slash + 1);
+  if (e.kind() == k8s::error_kind::already_exists) {
+    // Ours from an earlier life, or someone else's: read it to know which. The read holds
+    // the key in the ledger, so no create is repeated meanwhile.
+    settle_now();
+    if (const auto* type = resource_of(kind)) {
+      const uint64_t read = st.next_ticket++;
+      st.ledger.begin(*key, read, now, "read");
+      st.port->read(*type, st.key.ns, name, handle(self), read);
+    }
+    return;
+  }
+  st.ledger.failed(ticket, e, now);
+  record(self, "Warning", (created ? "FailedToCreate" : "FailedToUpdate") + kind,
+         std::string("Failed to ") + (created ? "create " : "update ") + kind + " " + name + ": " +
+             e.describe());
+}
+
+}  // namespace actors

@@ -1,0 +1,62 @@
+#include "actors/wakeup.hpp"
+
+#include <algorithm>
+
+namespace actors {
+
+namespace {
+
+template <class T>
+std::optional<T> earliest(const std::optional<T>& a, const std::optional<T>& b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::min(*a, *b);
+}
+
+}  // namespace
+
+outcome& outcome::merge(const outcome& other) {
+  if (other.error) error = error ? *error + "; " + *other.error : *other.error;
+  retry = earliest(retry, other.retry);
+  requeue = earliest(requeue, other.requeue);
+  deadline = earliest(deadline, other.deadline);
+  return *this;
+}
+
+void wakeup::arm(api_port& port, const caf::actor& self, time_point at) {
+  armed_ = at;
+  port.wake_at(self, at, ++generation_);
+}
+
+void wakeup::trigger(api_port& port, const caf::actor& self) {
+  const time_point at = std::max(port.now(), last_run_ + policy_.debounce);
+  if (!armed_ || *armed_ > at) arm(port, self, at);
+}
+
+bool wakeup::due(uint64_t generation) {
+  if (generation != generation_ || !armed_) return false;
+  armed_.reset();
+  return true;
+}
+
+wakeup::time_point wakeup::settle(api_port& port, const caf::actor& self, const outcome& o) {
+  const time_point now = port.now();
+  last_run_ = now;
+  time_point at = now + policy_.resync;  // the safety net, whatever else is asked
+  if (o.error) {
+    // Never sooner than the backoff, which grows with every failure in a row.
+    const auto delay = std::max<std::chrono::milliseconds>(
+        backoff_.next(), o.retry.value_or(std::chrono::milliseconds::zero()));
+    at = std::min(at, now + delay);
+  } else {
+    backoff_.reset();  // a reconcile without error forgets earlier failures
+  }
+  if (o.requeue) at = std::min(at, now + *o.requeue);
+  if (o.deadline) at = std::min(at, now + *o.deadline);
+  // Something during the reconcile already asked for a sooner wake-up.
+  if (armed_ && *armed_ <= at) return *armed_;
+  arm(port, self, at);
+  return at;
+}
+
+}  // namespace actors

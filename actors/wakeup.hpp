@@ -1,0 +1,76 @@
+#pragma once
+// An actor's single wake-up timer and its reconcile outcomes.
+//
+// A reconcile returns an outcome, as controller-runtime's and kube-rs's do: `done` (converged:
+// look again after the resync period), `requeue_after(d)` (something is under way: look again
+// then), or `failed(error)` (look again after a backoff that grows with each failure in a row
+// and resets on the next `done`). A trigger (a spec or child change) brings the wake-up
+// forward: to now when the last reconcile is at least a debounce ago, else to a debounce after
+// it, so a lone event is acted on at once and a burst of them costs a few reconciles, not one
+// each. There is only ever one timer:
+// arming replaces it, and a wake-up from a replaced one is recognised by its generation and
+// ignored.
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "actors/api_port.hpp"
+#include "k8s/backoff.hpp"
+
+namespace actors {
+
+struct outcome {
+  std::optional<std::string> error;                  // set: the reconcile failed, and why
+  std::optional<std::chrono::milliseconds> retry;    // failed: the failed step may retry then
+  std::optional<std::chrono::milliseconds> requeue;  // asked to look again then
+  // Done, but writes or expectations are outstanding: their deadlines (a reply overdue, a
+  // write the watch never showed) are looked at by then, if no event comes first.
+  std::optional<std::chrono::milliseconds> deadline;
+
+  static outcome done() { return {}; }
+  static outcome requeue_after(std::chrono::milliseconds d) { return {{}, {}, d, {}}; }
+  static outcome failed(std::string why, std::chrono::milliseconds retry_after = {}) {
+    return {std::move(why), retry_after, {}, {}};
+  }
+  static outcome done_by(std::chrono::milliseconds d) { return {{}, {}, {}, d}; }
+  bool is_done() const { return !error && !requeue; }
+  // For metrics: "error", "requeue" or "success".
+  const char* result() const { return error ? "error" : requeue ? "requeue" : "success"; }
+  // Both steps' needs: any failure fails the whole, and the earliest times win.
+  outcome& merge(const outcome& other);
+};
+
+struct wakeup_policy {
+  std::chrono::milliseconds debounce{50};
+  std::chrono::milliseconds resync{300'000};
+  k8s::backoff_policy failure_backoff{std::chrono::milliseconds(200),
+                                      std::chrono::milliseconds(300'000)};
+};
+
+class wakeup {
+ public:
+  using time_point = api_port::clock::time_point;
+  explicit wakeup(wakeup_policy policy = {}) : policy_(policy), backoff_(policy.failure_backoff) {}
+
+  // Something changed: reconcile soon (after the debounce), unless a wake-up is due sooner.
+  void trigger(api_port& port, const caf::actor& self);
+  // A wake_atom arrived: whether it is the armed one (then nothing is armed any more).
+  bool due(uint64_t generation);
+  // After a reconcile: arms the one timer as the outcome asks. Returns when that is.
+  time_point settle(api_port& port, const caf::actor& self, const outcome& o);
+
+  std::optional<time_point> armed() const { return armed_; }
+  int failures() const { return backoff_.attempts(); }
+
+ private:
+  void arm(api_port& port, const caf::actor& self, time_point at);
+
+  wakeup_policy policy_;
+  k8s::backoff backoff_;
+  uint64_t generation_ = 0;
+  std::optional<time_point> armed_;
+  time_point last_run_{};
+};
+
+}  // namespace actors

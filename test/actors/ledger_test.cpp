@@ -1,0 +1,182 @@
+// The pieces the actors decide with, on their own: the write ledger, the event recorder, pod
+// expectations and reconcile outcomes.
+
+#include <catch2/catch.hpp>
+
+#include "actors/event_recorder.hpp"
+#include "actors/pod_expectations.hpp"
+#include "actors/wakeup.hpp"
+#include "actors/write_ledger.hpp"
+
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+const clock_type::time_point t0 = clock_type::time_point(std::chrono::hours(1));
+
+actors::ledger_policy no_jitter() {
+  actors::ledger_policy p;
+  p.retry.jitter = 0;
+  return p;
+}
+
+k8s::api_error invalid() {
+  return k8s::api_error(k8s::error_kind::invalid, "spec.ports: Invalid value", 422, "Invalid");
+}
+
+}  // namespace
+
+TEST_CASE("ledger: a write in flight or not yet seen is not repeated") {
+  actors::write_ledger l(no_jitter());
+  CHECK(l.may_write("Service/a", t0));
+  l.begin("Service/a", 1, t0, "create");
+  CHECK_FALSE(l.may_write("Service/a", t0));
+  CHECK(l.in_flight("Service/a"));
+  l.succeeded(1, "42", t0);
+  CHECK(l.settling("Service/a"));
+  CHECK_FALSE(l.may_write("Service/a", t0));
+  l.observed("Service/a", "41");  // an older event still on its way
+  CHECK(l.settling("Service/a"));
+  l.observed("Service/a", "42");
+  CHECK(l.may_write("Service/a", t0));
+}
+
+TEST_CASE("ledger: failures back off per object, doubling, and a success resets them") {
+  actors::write_ledger l(no_jitter());
+  CHECK(l.failed(0, invalid(), t0) == t0);  // an unknown ticket changes nothing
+  l.begin("Service/a", 1, t0);
+  CHECK(l.failed(1, invalid(), t0) == t0 + 1s);
+  CHECK_FALSE(l.may_write("Service/a", t0 + 500ms));
+  CHECK(l.may_write("Service/b", t0));  // another object is not held up
+  REQUIRE(l.failure("Service/a"));
+  CHECK(l.failure("Service/a")->http_code() == 422);
+  l.begin("Service/a", 2, t0 + 1s);
+  CHECK(l.failed(2, invalid(), t0 + 1s) == t0 + 3s);
+  l.begin("Service/a", 3, t0 + 3s);
+  CHECK(l.failed(3, invalid(), t0 + 3s) == t0 + 7s);
+  CHECK(l.next_due() == t0 + 7s);
+  l.begin("Service/a", 4, t0 + 7s);
+  l.succeeded(4, "9", t0 + 7s);
+  CHECK(l.failure("Service/a") == nullptr);
+  l.observed("Service/a", "9");
+  l.begin("Service/a", 5, t0 + 8s);
+  CHECK(l.failed(5, invalid(), t0 + 8s) == t0 + 9s);  // back to the first step
+}
+
+TEST_CASE("ledger: a reply that never comes becomes a failure at its deadline") {
+  actors::ledger_policy p = no_jitter();
+  p.reply_timeout = 10s;
+  actors::write_ledger l(p);
+  l.begin("status", 7, t0);
+  CHECK(l.next_due() == t0 + 10s);
+  l.expire(t0 + 9s);
+  CHECK(l.in_flight("status"));
+  l.expire(t0 + 10s);
+  CHECK_FALSE(l.in_flight("status"));
+  REQUIRE(l.failure("status"));
+  CHECK(l.failure("status")->kind() == k8s::error_kind::timeout);
+  CHECK_FALSE(l.key_of(7));  // a late reply is not taken for a new write's
+}
+
+TEST_CASE("ledger: a write the watch never shows is forgotten after the settle timeout") {
+  actors::ledger_policy p = no_jitter();
+  p.settle_timeout = 30s;
+  actors::write_ledger l(p);
+  l.begin("Service/a", 1, t0);
+  l.succeeded(1, "5", t0);
+  l.expire(t0 + 29s);
+  CHECK(l.settling("Service/a"));
+  l.expire(t0 + 30s);
+  CHECK(l.may_write("Service/a", t0 + 30s));
+}
+
+TEST_CASE("event recorder: the same Event again is a patch of its count, not a new Event") {
+  actors::event_recorder r;
+  const nlohmann::json involved{
+      {"kind", "RayCluster"}, {"name", "c"}, {"namespace", "ns"}, {"uid", "u1"}};
+  auto first = r.record(involved, "Warning", "FailedToCreateService", "range is full", t0, "T1");
+  REQUIRE(first);
+  CHECK(first->verb == "create");
+  CHECK(first->body["count"] == 1);
+  CHECK(first->body["involvedObject"]["uid"] == "u1");
+  auto second = r.record(involved, "Warning", "FailedToCreateService", "range is full", t0, "T2");
+  REQUIRE(second);
+  CHECK(second->verb == "patch");
+  CHECK(second->name == first->name);
+  CHECK(second->body == nlohmann::json{{"count", 2}, {"lastTimestamp", "T2"}});
+  auto other = r.record(involved, "Warning", "FailedToCreateService", "quota", t0, "T3");
+  REQUIRE(other);
+  CHECK(other->verb == "create");
+  // The Event expired meanwhile: the next repeat creates a new one.
+  r.failed(*second, k8s::api_error(k8s::error_kind::not_found, "gone", 404, "NotFound"));
+  auto again = r.record(involved, "Warning", "FailedToCreateService", "range is full", t0, "T4");
+  REQUIRE(again);
+  CHECK(again->verb == "create");
+}
+
+TEST_CASE("event recorder: each object gets 25 Events, then one per 5 minutes") {
+  actors::event_recorder r;
+  const nlohmann::json a{{"name", "a"}, {"namespace", "ns"}, {"uid", "ua"}};
+  const nlohmann::json b{{"name", "b"}, {"namespace", "ns"}, {"uid", "ub"}};
+  int written = 0;
+  for (int i = 0; i < 40; ++i)
+    written +=
+        r.record(a, "Normal", "CreatedWorkerPod", "pod " + std::to_string(i), t0, "T").has_value();
+  CHECK(written == 25);
+  CHECK(r.record(b, "Normal", "CreatedWorkerPod", "pod", t0, "T"));  // its own budget
+  CHECK_FALSE(r.record(a, "Normal", "CreatedWorkerPod", "late", t0 + 299s, "T"));
+  CHECK(r.record(a, "Normal", "CreatedWorkerPod", "later", t0 + 301s, "T"));
+}
+
+TEST_CASE("pod expectations: a pod counts from its create until the watch shows it") {
+  actors::pod_expectations e(60s);
+  e.create_sent("p1", t0);
+  e.create_sent("p2", t0);
+  CHECK(e.expected_pods() == 2);
+  CHECK(e.in_flight() == 2);
+  e.observed("p1");  // the watch before the reply
+  e.create_succeeded("p1", t0);
+  CHECK(e.expected_pods() == 1);
+  e.create_succeeded("p2", t0);
+  CHECK(e.in_flight() == 0);
+  CHECK_FALSE(e.creates_settled());
+  e.expire(t0 + 59s);
+  CHECK(e.expected_pods() == 1);
+  e.expire(t0 + 60s);  // never seen: someone deleted it before the watch showed it
+  CHECK(e.creates_settled());
+}
+
+TEST_CASE("pod expectations: an unsure create stays until the watch or a read settles it") {
+  actors::pod_expectations e(60s);
+  e.create_sent("p1", t0);
+  e.create_unsure("p1", t0);
+  e.expire(t0 + 3600s);
+  CHECK(e.expected_pods() == 1);
+  CHECK(e.unsure() == std::vector<std::string>{"p1"});
+  e.create_refused("p1");  // a read found no such pod
+  CHECK(e.creates_settled());
+}
+
+TEST_CASE("pod expectations: a delete is expected until the pod is seen going") {
+  actors::pod_expectations e(60s);
+  e.delete_sent("p1", t0);
+  CHECK(e.deleting("p1"));
+  e.delete_done("p1");
+  CHECK_FALSE(e.deleting("p1"));
+}
+
+TEST_CASE("outcome: failures win, and the earliest time of each kind") {
+  auto o = actors::outcome::done();
+  CHECK(o.is_done());
+  o.merge(actors::outcome::done_by(5s));
+  CHECK(o.is_done());
+  CHECK(std::string(o.result()) == "success");
+  o.merge(actors::outcome::requeue_after(3s)).merge(actors::outcome::requeue_after(2s));
+  CHECK(std::string(o.result()) == "requeue");
+  CHECK(*o.requeue == 2s);
+  o.merge(actors::outcome::failed("a", 10s)).merge(actors::outcome::failed("b", 4s));
+  CHECK(std::string(o.result()) == "error");
+  CHECK(*o.error == "a; b");
+  CHECK(*o.retry == 4s);
+}

@@ -1,0 +1,190 @@
+// A RayCluster actor (and the worker-group actors it spawns) under the test coordinator.
+
+#include <catch2/catch.hpp>
+
+#include "actors/observed_child.hpp"
+#include "actors/raycluster_actor.hpp"
+#include "test/actors/actor_fixture.hpp"
+
+using namespace actor_test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+json raycluster(const std::string& rv) {
+  return raycluster_json(rv);
+}
+
+actors::child_ptr service(const std::string& name, const std::string& owner) {
+  actors::observed_child c;
+  c.kind = "Service";
+  c.name = name;
+  c.uid = "uid-" + name;
+  c.resource_version = "5";
+  c.owner_uid = owner;
+  c.service.name = name;
+  c.service.cluster_ip = "10.0.0.9";
+  return std::make_shared<const actors::observed_child>(std::move(c));
+}
+
+struct cluster_fixture : actor_fixture {
+  std::shared_ptr<int> healthy = std::make_shared<int>(0);
+  caf::actor supervisor = sys.spawn(supervisor_stand_in, healthy);
+  actors::raycluster_actor cluster;
+
+  explicit cluster_fixture(std::vector<actors::child_ptr> children = {}) {
+    actors::raycluster_options options;
+    options.wake.failure_backoff.jitter = 0;
+    options.group.write_retry.jitter = 0;
+    options.ledger.retry.jitter = 0;
+    actors::cluster_seed seed{
+        std::make_shared<const json>(raycluster("10")), {}, std::move(children)};
+    cluster = actors::spawn_raycluster(self.ptr(), supervisor, {"ns", "c"}, 1, &port,
+                                       std::move(seed), options);
+    settle();
+    // The defaults come first; the watch then shows the RayCluster as that write left it.
+    auto defaults = port.find("patch", "rayclusters");
+    REQUIRE(defaults.size() == 1);
+    port.succeed(defaults[0], "11");
+    settle();
+    spec(raycluster("11"));
+  }
+  ~cluster_fixture() override { caf::anon_send_exit(cluster, caf::exit_reason::user_shutdown); }
+
+  void spec(json rc) {
+    caf::anon_send(cluster, actors::spec_atom::value, std::make_shared<const json>(std::move(rc)));
+    advance(100ms);
+  }
+  // Every write answered with success, the Events' included, until none is left.
+  void succeed_all(const std::string& except_plural = "") {
+    for (int round = 0; round < 20; ++round) {
+      bool any = false;
+      for (size_t i = 0; i < port.requests.size(); ++i) {
+        auto& r = port.requests[i];
+        if (r.answered || r.write.type.plural == except_plural) continue;
+        port.succeed(i, "20" + std::to_string(i));
+        any = true;
+      }
+      advance(100ms);
+      if (!any) return;
+    }
+  }
+  std::vector<json> events_with(const std::string& reason) const {
+    std::vector<json> out;
+    for (const auto& r : port.requests)
+      if (r.write.type.plural == "events" &&
+          (r.write.body.value("reason", "") == reason || r.write.reason == "event " + reason))
+        out.push_back(json{{"verb", r.write.verb}, {"name", r.write.name}, {"body", r.write.body}});
+    return out;
+  }
+  json last_status() const {
+    for (auto it = port.requests.rbegin(); it != port.requests.rend(); ++it)
+      if (it->write.type.plural == "rayclusters" && it->write.subresource == "status")
+        return it->write.body["status"];
+    return nullptr;
+  }
+  std::string condition(const std::string& type, const char* field = "status") const {
+    for (auto it = port.requests.rbegin(); it != port.requests.rend(); ++it) {
+      if (it->write.subresource != "status") continue;
+      for (const auto& c : it->write.body["status"].value("conditions", json::array()))
+        if (c.value("type", "") == type) return c.value(field, "");
+    }
+    return "";
+  }
+};
+
+}  // namespace
+
+TEST_CASE("actors: a child someone else owns is reported once, and the cluster is not Ready",
+          "[actors]") {
+  cluster_fixture f({service("c-head-svc", "uid-someone-else")});
+  f.succeed_all("pods");
+  // More reconciles: a worker pod shows up, time passes, the resync comes.
+  caf::anon_send(f.cluster, actors::pod_atom::value, actors::apply_atom::value,
+                 pod("c-workers-worker-x", "workers"));
+  f.advance(100ms);
+  f.advance(301s);
+  f.succeed_all("pods");
+  const auto reported = f.events_with("ChildNotOwned");
+  REQUIRE(reported.size() == 1);
+  CHECK(reported[0]["verb"] == "create");
+  // The Service is never written: not created over, not patched.
+  for (const auto& r : f.port.requests)
+    if (r.write.type.plural == "services") CHECK(r.write.name != "c-head-svc");
+  CHECK(f.condition("Ready") == "False");
+  CHECK(f.condition("Ready", "reason") == "ChildrenMissing");
+  CHECK(f.condition("ReplicaFailure", "reason") == "NotOwned");
+}
+
+TEST_CASE("actors: Ready waits for the head Service; its failure is a condition", "[actors]") {
+  cluster_fixture f;
+  auto services = f.port.find("create", "services");
+  REQUIRE(services.size() == 2);
+  for (auto i : services) {
+    if (f.port.requests[i].write.name == "c-head-svc")
+      f.port.fail(
+          i, k8s::api_error(k8s::error_kind::server_error,
+                            "failed to allocate a serviceIP: range is full", 500, "InternalError"));
+    else
+      f.port.succeed(i);
+  }
+  f.succeed_all("services");
+  // The head pod and the worker run and are ready; the head Service still does not exist.
+  caf::anon_send(f.cluster, actors::pod_atom::value, actors::apply_atom::value,
+                 pod("c-head-0", "headgroup"));
+  for (auto i : f.port.find("create", "pods", true)) {
+    caf::anon_send(f.cluster, actors::pod_atom::value, actors::apply_atom::value,
+                   pod(f.port.requests[i].write.name, "workers"));
+  }
+  f.advance(100ms);
+  f.succeed_all("services");
+  CHECK(f.condition("Ready") == "False");
+  CHECK(f.condition("Ready", "reason") == "ChildrenMissing");
+  CHECK(f.condition("ReplicaFailure", "reason") == "FailedCreateService");
+  CHECK(f.condition("ReplicaFailure", "message").find("range is full") != std::string::npos);
+  // Retried after its backoff, it is created, shows up, and the cluster becomes Ready.
+  f.advance(2s);
+  auto retried = f.port.find("create", "services");
+  REQUIRE(retried.size() == 1);
+  CHECK(f.port.requests[retried[0]].write.name == "c-head-svc");
+  f.port.succeed(retried[0], "30");
+  caf::anon_send(f.cluster, actors::child_atom::value, actors::apply_atom::value,
+                 service("c-head-svc", "uid-c"));
+  f.advance(100ms);
+  f.succeed_all();
+  CHECK(f.condition("Ready") == "True");
+}
+
+TEST_CASE("actors: a pod create failing three times backs off and makes one aggregated Event",
+          "[actors]") {
+  cluster_fixture f;
+  f.succeed_all("pods");
+  std::vector<std::chrono::milliseconds> waited;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto creates = f.port.find("create", "pods");
+    REQUIRE(creates.size() == 1);
+    f.port.fail(creates[0], forbidden("exceeded quota: compute-resources"));
+    f.succeed_all("pods");
+    // Time moves on in small steps until the group tries again.
+    std::chrono::milliseconds waited_now{0};
+    while (f.port.find("create", "pods").empty() && waited_now < 60s) {
+      f.advance(100ms);
+      waited_now += 100ms;
+    }
+    waited.push_back(waited_now);
+  }
+  CHECK(waited[0] < waited[1]);
+  CHECK(waited[1] < waited[2]);
+  f.succeed_all("pods");
+  const auto failures = f.events_with("FailedToCreateWorkerPod");
+  REQUIRE(failures.size() == 3);
+  CHECK(failures[0]["verb"] == "create");
+  CHECK(failures[1]["verb"] == "patch");
+  CHECK(failures[2]["verb"] == "patch");
+  CHECK(failures[1]["name"] == failures[0]["name"]);
+  CHECK(failures[2]["name"] == failures[0]["name"]);
+  CHECK(failures[2]["body"]["count"] == 3);
+  CHECK(f.condition("ReplicaFailure", "reason") == "FailedCreateWorkerPod");
+  CHECK(f.port.count("create", "pods") == 4);
+}

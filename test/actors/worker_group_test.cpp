@@ -1,0 +1,168 @@
+// A worker group's actor under the test coordinator, its writes answered by hand.
+
+#include <catch2/catch.hpp>
+#include <set>
+
+#include "actors/worker_group_actor.hpp"
+#include "test/actors/actor_fixture.hpp"
+
+using namespace actor_test;
+using namespace std::chrono_literals;
+using actors::group_spec;
+
+namespace {
+
+struct group_fixture : actor_fixture {
+  std::shared_ptr<heard> cluster_heard = std::make_shared<heard>();
+  caf::actor cluster = sys.spawn(cluster_stand_in, cluster_heard);
+  actors::worker_group_actor group;
+
+  explicit group_fixture(actors::worker_group_options options = {}) {
+    options.wake.failure_backoff.jitter = 0;
+    options.write_retry.jitter = 0;
+    group = actors::spawn_worker_group(self.ptr(), cluster, &port, "workers", options);
+  }
+  ~group_fixture() override { caf::anon_send_exit(group, caf::exit_reason::user_shutdown); }
+
+  void want(int64_t desired, std::vector<std::string> to_delete = {}, bool autoscaling = false) {
+    group_spec gs;
+    gs.group = "workers";
+    gs.ns = "ns";
+    gs.desired = desired;
+    gs.workers_to_delete = std::move(to_delete);
+    gs.autoscaling = autoscaling;
+    gs.pod = std::make_shared<const nlohmann::json>(
+        nlohmann::json{{"apiVersion", "v1"},
+                       {"kind", "Pod"},
+                       {"metadata", {{"generateName", "c-workers-worker-"}, {"namespace", "ns"}}},
+                       {"spec", {{"containers", {{{"name", "ray-worker"}}}}}}});
+    caf::anon_send(group, actors::spec_atom::value, std::move(gs));
+  }
+  void pods(std::vector<actors::pod_ptr> all) {
+    caf::anon_send(group, actors::pod_atom::value, actors::resync_atom::value, std::move(all));
+  }
+  void shows(actors::pod_ptr p) {
+    caf::anon_send(group, actors::pod_atom::value, actors::apply_atom::value, std::move(p));
+  }
+  std::string created_name(size_t index) const { return port.requests.at(index).write.name; }
+};
+
+}  // namespace
+
+TEST_CASE("actors: a 20-pod scale-up whose watch events overtake the create replies makes 20 pods",
+          "[actors]") {
+  group_fixture f;
+  f.pods({});
+  f.want(20);
+  f.settle();
+  auto creates = f.port.find("create", "pods");
+  REQUIRE(creates.size() == 20);
+  std::set<std::string> names;
+  for (auto i : creates) names.insert(f.created_name(i));
+  CHECK(names.size() == 20);  // each create names its own pod
+  for (const auto& n : names) CHECK(n.rfind("c-workers-worker-", 0) == 0);
+
+  // The watch shows every new pod before any create is answered.
+  for (auto i : creates) f.shows(pod(f.created_name(i), "workers", "Pending", false));
+  f.advance(100ms);
+  CHECK(f.port.count("create", "pods") == 20);
+  for (auto i : creates) f.port.succeed(i);
+  f.advance(100ms);
+  // Twenty pods exist and twenty are wanted: nothing more is created, nothing deleted.
+  CHECK(f.port.count("create", "pods") == 20);
+  CHECK(f.port.count("delete", "pods") == 0);
+  f.advance(120s);  // past every expectation's deadline
+  CHECK(f.port.count("create", "pods") == 20);
+  CHECK(f.port.count("delete", "pods") == 0);
+}
+
+TEST_CASE("actors: workersToDelete naming a pending pod deletes it and does not replace it",
+          "[actors]") {
+  group_fixture f;
+  f.pods({pod("w-a", "workers"), pod("w-b", "workers"),
+          pod("w-pending", "workers", "Pending", false)});
+  f.want(3, {}, true);
+  f.settle();
+  CHECK(f.port.requests.empty());
+  // The autoscaler scales down by one, naming the pending pod.
+  f.want(2, {"w-pending"}, true);
+  f.advance(100ms);
+  auto deletes = f.port.find("delete", "pods");
+  REQUIRE(deletes.size() == 1);
+  const auto& w = f.port.requests[deletes[0]].write;
+  CHECK(w.name == "w-pending");
+  CHECK(w.delete_opts.precondition_uid == "uid-w-pending");
+  f.port.succeed(deletes[0]);
+  f.settle();
+  f.shows(pod("w-pending", "workers", "Pending", false, /*deleting=*/true));
+  f.settle();
+  caf::anon_send(f.group, actors::pod_atom::value, actors::remove_atom::value,
+                 pod("w-pending", "workers", "Pending", false, true));
+  f.settle();
+  f.advance(120s);
+  CHECK(f.port.count("create", "pods") == 0);
+  CHECK(f.port.count("delete", "pods") == 1);
+}
+
+TEST_CASE("actors: a create with no definite answer is read back before any replacement",
+          "[actors]") {
+  group_fixture f;
+  f.pods({});
+  f.want(1);
+  f.settle();
+  auto creates = f.port.find("create", "pods");
+  REQUIRE(creates.size() == 1);
+  const std::string name = f.created_name(creates[0]);
+  f.port.fail(creates[0], k8s::api_error(k8s::error_kind::timeout, "no response in time"));
+  f.advance(100ms);
+  CHECK(f.port.count("create", "pods") == 1);  // the pod may exist: no second create yet
+  f.advance(1100ms);                           // the backoff passes: the name is read back
+  auto reads = f.port.find("get", "pods");
+  REQUIRE(reads.size() == 1);
+  CHECK(f.port.requests[reads[0]].write.name == name);
+
+  SECTION("it exists: nothing more is created") {
+    f.port.succeed(reads[0]);
+    f.settle();
+    f.shows(pod(name, "workers"));
+    f.advance(120s);
+    CHECK(f.port.count("create", "pods") == 1);
+  }
+  SECTION("it does not: one replacement") {
+    f.port.fail(reads[0], k8s::api_error(k8s::error_kind::not_found, "not found", 404, "NotFound"));
+    f.advance(100ms);
+    CHECK(f.port.count("create", "pods") == 2);
+  }
+}
+
+TEST_CASE("actors: a create that keeps failing backs off, with one timer armed", "[actors]") {
+  group_fixture f;
+  f.pods({});
+  f.want(1);
+  f.settle();
+  std::vector<std::chrono::milliseconds> retry_after;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto creates = f.port.find("create", "pods");
+    REQUIRE(creates.size() == 1);
+    f.port.fail(creates[0], forbidden("exceeded quota: pods"));
+    f.advance(100ms);
+    CHECK(f.port.find("create", "pods").empty());
+    REQUIRE(f.port.timers.count(f.group.id()) == 1);
+    const auto at = f.port.timer_of(caf::actor_cast<caf::actor>(f.group))->at;
+    retry_after.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(at - f.port.now_));
+    f.advance(retry_after.back());
+  }
+  REQUIRE(retry_after.size() == 3);
+  CHECK(retry_after[0] < retry_after[1]);
+  CHECK(retry_after[1] < retry_after[2]);
+  CHECK(f.port.count("create", "pods") == 4);  // three failed, and the fourth attempt now
+  // The RayCluster actor heard of the failure (for its ReplicaFailure condition) and of
+  // every failed create (it aggregates the Events).
+  REQUIRE(!f.cluster_heard->failures.empty());
+  CHECK(f.cluster_heard->failures.back().rfind("FailedCreateWorkerPod: ", 0) == 0);
+  CHECK(f.cluster_heard->events.size() == 3);
+  for (const auto& e : f.cluster_heard->events) {
+    CHECK(e.reason == "FailedToCreateWorkerPod");
+    CHECK(e.message == f.cluster_heard->events.front().message);
+  }
+}
