@@ -249,10 +249,16 @@ void on_create_result(self_ptr self, const pending_write& w, const write_result&
     st.expect.create_refused(w.name);
   }
   st.create_batch = 1;
-  st.creates.fail(now, *r.error);
-  // No pod name in the message: repeats of one failure are one aggregated Event.
+  // Repeats of one failure must read alike, to be one Event and one unchanged condition, but
+  // the API server's message names the pod, whose name is new each time: it becomes its prefix.
+  std::string message = r.error->message();
+  const std::string prefix = w.name.substr(0, w.name.size() - 5) + "*";
+  for (size_t at; (at = message.find(w.name)) != std::string::npos;)
+    message.replace(at, w.name.size(), prefix);
+  const k8s::api_error error(r.error->kind(), message, r.error->http_code(), r.error->reason());
+  st.creates.fail(now, error);
   record(self, "Warning", "FailedToCreateWorkerPod",
-         "Failed to create a worker Pod of group " + st.group + ": " + r.error->describe());
+         "Failed to create a worker Pod of group " + st.group + ": " + error.describe());
 }
 
 void on_delete_result(self_ptr self, const pending_write& w, const write_result& r) {

@@ -123,8 +123,11 @@ void leader_elector::run() {
       return;
     } else if (!leading_ && !waiting_logged) {
       waiting_logged = true;
+      std::string holder;
+      if (observed_.is_object())
+        holder = observed_.value("/spec/holderIdentity"_json_pointer, std::string());
       spdlog::info("leader election: {} is waiting to lead ({} holds the Lease)", options_.identity,
-                   observed_.value("/spec/holderIdentity"_json_pointer, std::string("nobody")));
+                   holder.empty() ? std::string("nobody") : holder);
     }
     auto pause = std::chrono::duration_cast<std::chrono::milliseconds>(options_.retry_period);
     if (leading_) {
@@ -160,6 +163,8 @@ bool leader_elector::try_acquire_or_renew(time_point deadline) {
                          {"metadata", {{"name", options_.name}, {"namespace", options_.ns}}},
                          {"spec", spec}};
     auto created = call([&](auto cb) { api_.create(leases, options_.ns, lease, cb); }, deadline);
+    if (created && !*created)
+      spdlog::warn("leader election: creating the Lease failed: {}", created->error().describe());
     return created && created->ok();
   }
   nlohmann::json lease = std::move(got->value());

@@ -4,6 +4,8 @@
 #include <boost/program_options.hpp>
 #include <sstream>
 
+#include "k8s/names.hpp"
+
 namespace app {
 
 namespace po = boost::program_options;
@@ -79,6 +81,9 @@ parse_outcome parse_options(int argc, const char* const argv[]) {
   if (o.qps < 0) out.error = "--qps must not be negative";
   if (o.burst < 1) out.error = "--burst must be at least 1";
   if (o.request_timeout_seconds < 1) out.error = "--request-timeout must be at least 1 second";
+  if (auto why = k8s::validate_dns1123_subdomain(o.leader_election_id); !why.empty())
+    out.error =
+        "--leader-election-id '" + o.leader_election_id + "' is not a valid Lease name: " + why;
   if (o.log_format != "text" && o.log_format != "json")
     out.error = "--log-format must be text or json, not '" + o.log_format + "'";
   static const char* levels[] = {"trace", "debug", "info", "warn", "error"};

@@ -13,9 +13,11 @@ export KUBECONFIG=$E2E_STATE/kubeconfig
 mkdir -p "$E2E_LOGS"
 
 E2E_CASE=$(basename "$0" .sh)
+E2E_AUDIT=$E2E_STATE/logs/audit.log
 NS=""
 OP_PID=""
 STEP=""
+EXTRA_PIDS=()  # more processes of the test (a second operator, a proxy), stopped at the end
 
 # grep for a match, reading all its input: `grep -q` stops at the first match, and under
 # pipefail the writer it leaves behind (killed by SIGPIPE) would fail the whole pipeline.
@@ -107,6 +109,11 @@ stop_operator() {
 cleanup() {
   local rc=$?
   stop_operator TERM
+  local p
+  for p in "${EXTRA_PIDS[@]}"; do
+    kill "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
   if [ -n "$NS" ]; then k delete namespace "$NS" --wait=false >/dev/null 2>&1 || true; fi
   if ((rc == 0)); then say "PASSED: $E2E_CASE"; else say "FAILED (exit code $rc) in step: $STEP"; fi
   exit $rc
@@ -167,4 +174,50 @@ in_cluster_env() {
   server=$(k config view --minify -o 'jsonpath={.clusters[0].cluster.server}')
   server=${server#https://}
   echo "KUBECONFIG= KUBERNETES_SERVICE_HOST=${server%:*} KUBERNETES_SERVICE_PORT=${server##*:} RAY_OPERATOR_SERVICE_ACCOUNT_DIR=$dir"
+}
+
+# A proxy between an operator and the API server that can cut, refuse, delay and blackhole on
+# command (test/support/tcp_proxy.py). It terminates TLS with the API server's own certificate,
+# so it acts on HTTP bytes, never on a handshake. Sets PROXY_KUBECONFIG: the test's kubeconfig,
+# through the proxy. `proxy COMMAND` sends it a command.
+start_proxy() {
+  local server port listen pki=$E2E_STATE/pki
+  server=$(k config view --minify -o 'jsonpath={.clusters[0].cluster.server}')
+  port=${server##*:}
+  listen=$(free_port)
+  PROXY_CONTROL=$(free_port)
+  python3 "$E2E_REPO/test/support/tcp_proxy.py" "$listen" 127.0.0.1 "$port" "$PROXY_CONTROL" \
+    "$pki/apiserver.crt" "$pki/apiserver.key" "$pki/ca.crt" >>"$E2E_LOGS/$E2E_CASE-proxy.log" 2>&1 &
+  EXTRA_PIDS+=("$!")
+  PROXY_KUBECONFIG=$E2E_LOGS/$E2E_CASE-proxy.kubeconfig
+  sed "s|server: https://127.0.0.1:$port|server: https://127.0.0.1:$listen|" "$KUBECONFIG" >"$PROXY_KUBECONFIG"
+  wait_until 10 "the proxy to listen" proxy status
+}
+proxy() {
+  local reply
+  exec 7<>"/dev/tcp/127.0.0.1/$PROXY_CONTROL" || return 1
+  printf '%s\n' "$*" >&7
+  read -r reply <&7
+  exec 7>&-
+  [[ $reply == ok* ]] || { say "proxy $*: $reply"; return 1; }
+}
+
+# The operator's own counters: metric NAME{LABELS} -> its value (0 when absent). Needs the
+# operator started with OPERATOR_HTTP_ARGS naming METRICS_PORT.
+metric() {
+  curl -fsS "http://127.0.0.1:$METRICS_PORT/metrics" |
+    awk -v m="$1" 'index($0, m) == 1 { v += $NF } END { printf "%d\n", v }'
+}
+
+# The API server's audit log (writes only, see sandbox/up), as JSON lines, of this test's
+# namespace; optionally only those whose User-Agent contains $1.
+audit() {
+  jq -c --arg ns "$NS" --arg ua "${1:-}" \
+    'select(.objectRef.namespace == $ns and (.userAgent | contains($ua)))' "$E2E_AUDIT"
+}
+
+# The RayClusters of the namespace that are Ready.
+ready_clusters() {
+  k get rayclusters -n "$NS" -o json |
+    jq '[.items[] | select(.status.conditions // [] | any(.type == "Ready" and .status == "True"))] | length'
 }

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Leader election when the API server goes silent for the leader (its traffic blackholed by a
+# proxy; the standby's is not): the leader steps down at its renew deadline, before its lease
+# can expire, whether or not a call is in flight; the standby then takes over. The API server's
+# audit log shows that at no time did both write.
+. "$(dirname "$0")/lib.sh"
+new_namespace
+start_proxy
+C=led
+LE_ARGS="--leader-elect --leader-election-namespace $NS --leader-election-id blackhole-lease"
+a_log=$E2E_LOGS/$E2E_CASE-a.log
+b_log=$E2E_LOGS/$E2E_CASE-b.log
+# shellcheck disable=SC2086
+POD_NAME=op-a KUBECONFIG=$PROXY_KUBECONFIG "$E2E_BUILD_DIR/app/ray-operator" --namespaces "$NS" \
+  --log-level debug --metrics-addr=0 --health-addr=0 $LE_ARGS >"$a_log" 2>&1 &
+a_pid=$!
+EXTRA_PIDS+=("$a_pid")
+wait_until 30 "op-a to lead" quiet_grep "op-a is now the leader" "$a_log"
+# shellcheck disable=SC2086
+POD_NAME=op-b "$E2E_BUILD_DIR/app/ray-operator" --namespaces "$NS" \
+  --log-level debug --metrics-addr=0 --health-addr=0 $LE_ARGS >"$b_log" 2>&1 &
+EXTRA_PIDS+=("$!")
+wait_until 30 "op-b to stand by" quiet_grep "op-b is waiting to lead" "$b_log"
+
+apply_cluster "$C" 2
+ready_cluster "$C"
+
+step "op-a's API server goes silent; the cluster is scaled meanwhile"
+proxy hold
+held_at=$(date -u +%s.%N)
+k patch raycluster "$C" -n "$NS" --type=json -p '[{"op":"replace","path":"/spec/workerGroupSpecs/0/replicas","value":4}]' >/dev/null
+a_gone() { ! kill -0 "$a_pid" 2>/dev/null; }
+wait_until 30 "op-a to step down" a_gone
+quiet_grep "could not renew" "$a_log" || fail "op-a did not step down for missing its renew deadline"
+wait_until 60 "op-b to lead" quiet_grep "op-b is now the leader" "$b_log"
+wait_until 60 "4 workers" workers_are "$C" 4
+ready_cluster "$C" 60
+
+step "the audit log: op-a's last write ended before op-b's first began"
+last_a=$(audit "(op-a)" | jq -rs 'map(.stageTimestamp) | max')
+first_b=$(audit "(op-b)" | jq -rs 'map(.requestReceivedTimestamp) | min')
+[ "$last_a" != null ] || fail "no write of op-a in the audit log"
+[ "$first_b" != null ] || fail "no write of op-b in the audit log"
+say "op-a wrote last at $last_a; op-b first at $first_b"
+epoch() { date -u -d "$1" +%s.%N; }
+before() { awk -v a="$(epoch "$1")" -v b="$(epoch "$2")" 'BEGIN { exit !(a < b) }'; }
+before "$last_a" "$first_b" || fail "op-a and op-b both wrote: op-a until $last_a, op-b from $first_b"
+step_down=$(sed -n 's/^\([0-9T:.-]*Z\) .*could not renew.*/\1/p' "$a_log" | head -1)
+say "op-a stepped down at $step_down, $(awk -v a="$(epoch "$step_down")" -v h="$held_at" 'BEGIN { printf "%.1f", a - h }') s after its API server went silent"
+before "$step_down" "$first_b" || fail "op-a stepped down at $step_down, after op-b began writing at $first_b"
