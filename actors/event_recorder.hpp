@@ -22,7 +22,7 @@ namespace actors {
 struct event_recorder_options {
   int burst = 25;
   std::chrono::seconds refill{300};  // one more Event per object this often, after the burst
-  size_t remembered = 64;            // distinct Events kept for aggregation (LRU)
+  size_t remembered = 16;            // distinct Events kept for aggregation (LRU)
   std::string component = "ray-operator";
 };
 

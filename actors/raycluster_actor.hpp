@@ -24,6 +24,11 @@ class operator_metrics;
 
 struct raycluster_options {
   wakeup_policy wake;
+  // Status writes of one cluster are at least this far apart: the changes of a burst of pod
+  // events (pods starting one after the other) go out together, so the writes a scale-up costs
+  // do not grow with how spread out its events are. The first status, and any change of the
+  // state or of the Ready, HeadPodReady and ReplicaFailure conditions, are written at once.
+  std::chrono::milliseconds status_interval{1'000};
   ledger_policy ledger;
   worker_group_options group;
   event_recorder_options events;

@@ -30,12 +30,17 @@ nlohmann::json metadata_that_matters(const nlohmann::json& raycluster) {
 // children) changed since the last build.
 void refresh_derived(cluster_self self) {
   auto& st = self->state;
+  auto& d = st.derived;
+  if (d.source == st.stored) return;  // the same version as last time: nothing to look at
   const nlohmann::json& stored = *st.stored;
   const int64_t generation = k8s::generation(stored);
   nlohmann::json meta = metadata_that_matters(stored);
-  auto& d = st.derived;
-  if (d.generation == generation && d.metadata_seen == meta) return;
+  if (d.generation == generation && d.metadata_seen == meta) {
+    d.source = st.stored;  // a status or another object's change: the spec is as it was
+    return;
+  }
   d = derived_view{};
+  d.source = st.stored;
   d.generation = generation;
   d.metadata_seen = std::move(meta);
   d.problems = ray::validate(stored);
@@ -78,9 +83,12 @@ void refresh_derived(cluster_self self) {
   }
 }
 
+// What a group was last sent, to send it again only when it changed. The pod's hash annotation
+// stands for the pod.
 std::string fingerprint(const group_spec& gs) {
+  auto hash = k8s::annotation(*gs.pod, ray::annotation_spec_hash);
   std::string f = std::to_string(gs.desired) + (gs.autoscaling ? "|a|" : "|m|") +
-                  k8s::annotation(*gs.pod, ray::annotation_spec_hash).value_or(gs.pod->dump());
+                  (hash ? *hash : gs.pod->dump());
   for (const auto& n : gs.workers_to_delete) f += "|" + n;
   return f;
 }

@@ -18,6 +18,7 @@ namespace actors {
 // What the actor derives from one version of its RayCluster's spec, kept until the spec
 // changes (a status write or a pod event does not rebuild it).
 struct derived_view {
+  raycluster_ptr source;  // the stored version last looked at
   int64_t generation = -1;
   nlohmann::json metadata_seen;  // labels and annotations it was built from
   std::vector<ray::spec_problem> problems;
@@ -55,6 +56,8 @@ struct cluster_state {
   std::set<std::string> foreign_reported;  // "Kind/name@uid" recorded as not ours
   std::map<std::string, std::pair<std::string, std::string>> group_failures;  // reason, message
   std::optional<nlohmann::json> last_written_status;
+  std::string status_inputs;  // what the status was last computed from (status_inputs_key)
+  std::optional<api_port::clock::time_point> status_written_at;
   std::string defaults_written_rv;  // the version our defaults write produced
 
   std::map<std::string, worker_group_actor> groups;

@@ -174,10 +174,60 @@ outcome ensure_defaults(cluster_self self, bool& waiting) {
   return outcome::done();
 }
 
+namespace {
+
+// Everything the status is computed from, as text: the same inputs give the same status, so
+// the status (JSON built, compared and diffed) is computed only when this changes. Most pod
+// events (a pod bound to a node, an annotation) change nothing it shows.
+std::string status_inputs_key(const cluster_state& st,
+                              const std::vector<ray::child_status>& children) {
+  std::string key = k8s::resource_version(*st.stored);
+  key += st.ledger.settling(status_key) ? "|s" : "|-";
+  for (const auto& [name, p] : st.pods) {
+    key += '|';
+    key += name;
+    key += p->is_head ? ":h:" : ":w:";
+    key += p->group + ':' + p->phase + (p->ready ? ":r" : ":-") + (p->deleting ? "d" : "-") +
+           (p->unschedulable ? "u" : "-") + (p->ray_container_terminated ? "t:" : "-:") +
+           p->pod_ip + ':' + p->not_ready_reason;
+  }
+  for (const auto& c : children)
+    key += "|" + c.kind + "/" + c.name + (c.present ? "+" : "-") + c.reason + ":" + c.message;
+  auto svc = st.children.find(child_key("Service", ray::head_service_name(st.key.name)));
+  if (svc != st.children.end()) {
+    key += "|svc:" + svc->second->service.cluster_ip;
+    for (const auto& [port_name, port] : svc->second->service.ports)
+      key += ":" + port_name + "=" + std::to_string(port);
+  }
+  for (const auto& [group, failure] : st.group_failures)
+    key += "|f:" + group + ":" + failure.first + ":" + failure.second;
+  return key;
+}
+
+std::string condition_status(const nlohmann::json& status, const char* type) {
+  for (const auto& c : status.value("conditions", nlohmann::json::array()))
+    if (c.value("type", "") == type) return c.value("status", "");
+  return {};
+}
+
+// A change people and tools wait on — the state, Ready, the head's readiness — is written at
+// once; only progress in between (counts, messages) waits for the status interval.
+bool turns(const nlohmann::json& current, const nlohmann::json& next) {
+  if (current.value("state", "") != next.value("state", "")) return true;
+  for (const char* type : {"Ready", "HeadPodReady", "ReplicaFailure"})
+    if (condition_status(current, type) != condition_status(next, type)) return true;
+  return false;
+}
+
+}  // namespace
+
 outcome write_status(cluster_self self, std::vector<ray::child_status> children) {
   auto& st = self->state;
   if (st.ledger.in_flight(status_key)) return outcome::done();
   const auto now = st.port->now();
+  std::string inputs = status_inputs_key(st, children);
+  if (inputs == st.status_inputs && !st.ledger.failure(status_key)) return outcome::done();
+  st.status_inputs = std::move(inputs);
   ray::status_inputs in;
   in.stored = st.stored.get();
   const bool valid = st.derived.problems.empty();
@@ -206,6 +256,13 @@ outcome write_status(cluster_self self, std::vector<ray::child_status> children)
     const auto* e = st.ledger.find(status_key);
     return outcome::failed("writing the status", until(e->due, now));
   }
+  if (st.status_written_at && now < *st.status_written_at + st.options.status_interval &&
+      !turns(current, next)) {
+    st.status_inputs.clear();  // not written: computed again then
+    // A flush scheduled, not a retry: the reconcile did all it could.
+    return outcome::done_by(until(*st.status_written_at + st.options.status_interval, now));
+  }
+  st.status_written_at = now;
   write_request w;
   w.verb = "patch";
   w.type = rayclusters;
@@ -268,6 +325,7 @@ void on_written(cluster_self self, uint64_t ticket, write_result& r) {
   if (*key == status_key) {
     if (e.kind() == k8s::error_kind::not_found) return settle_now();  // the RayCluster is gone
     st.last_written_status.reset();
+    st.status_inputs.clear();  // computed again, and written again after the backoff
     st.ledger.failed(ticket, e, now);
     spdlog::warn("RayCluster {}: writing the status failed: {}", st.key.str(), e.describe());
     return;

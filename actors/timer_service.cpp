@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "actors/protocol.hpp"
+#include "k8s/thread_name.hpp"
 
 namespace actors {
 
@@ -25,7 +26,10 @@ struct timer_service::impl {
   // Touched only on the timer thread.
   std::unordered_map<caf::actor_id, std::unique_ptr<slot>> slots;
   std::atomic<size_t> armed{0};
-  std::thread thread{[this] { io.run(); }};
+  std::thread thread{[this] {
+    k8s::name_this_thread("actor-timers");
+    io.run();
+  }};
 
   void arm(caf::actor_id id, caf::weak_actor_ptr who, std::chrono::steady_clock::time_point at,
            uint64_t generation) {

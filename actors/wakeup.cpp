@@ -29,11 +29,22 @@ void wakeup::arm(api_port& port, const caf::actor& self, time_point at) {
 }
 
 void wakeup::trigger(api_port& port, const caf::actor& self) {
-  const time_point at = std::max(port.now(), last_run_ + policy_.debounce);
+  const time_point now = port.now();
+  const time_point at = std::max(now, last_run_ + policy_.debounce);
+  if (at <= now) {
+    if (!immediate_) caf::anon_send(self, wake_atom::value, uint64_t{0});
+    immediate_ = true;
+    return;
+  }
   if (!armed_ || *armed_ > at) arm(port, self, at);
 }
 
 bool wakeup::due(uint64_t generation) {
+  if (generation == 0) {
+    const bool pending = immediate_;
+    immediate_ = false;
+    return pending;
+  }
   if (generation != generation_ || !armed_) return false;
   armed_.reset();
   return true;

@@ -7,9 +7,9 @@
 // and resets on the next `done`). A trigger (a spec or child change) brings the wake-up
 // forward: to now when the last reconcile is at least a debounce ago, else to a debounce after
 // it, so a lone event is acted on at once and a burst of them costs a few reconciles, not one
-// each. There is only ever one timer:
-// arming replaces it, and a wake-up from a replaced one is recognised by its generation and
-// ignored.
+// each. There is only ever one timer: arming replaces it, and a wake-up from a replaced one is
+// recognised by its generation and ignored. A wake-up due at once needs no timer: it is a
+// message the actor sends itself (generation 0), and the timer armed for later stays as it is.
 
 #include <chrono>
 #include <optional>
@@ -68,8 +68,9 @@ class wakeup {
 
   wakeup_policy policy_;
   k8s::backoff backoff_;
-  uint64_t generation_ = 0;
+  uint64_t generation_ = 0;  // of the armed timer; 0 is the wake-up sent at once
   std::optional<time_point> armed_;
+  bool immediate_ = false;  // a wake-up sent at once is on its way
   time_point last_run_{};
 };
 

@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "k8s/thread_name.hpp"
+
 namespace app {
 
 namespace http = web::http;
@@ -45,6 +47,7 @@ class scrape_worker {
 
  private:
   void run() {
+    k8s::name_this_thread("metrics");
     for (;;) {
       std::deque<http::http_request> batch;
       {

@@ -8,6 +8,8 @@
 #include <random>
 #include <sstream>
 
+#include "k8s/thread_name.hpp"
+
 namespace app {
 
 namespace {
@@ -51,7 +53,10 @@ leader_elector::~leader_elector() {
 void leader_elector::start(std::function<void()> on_elected, std::function<void()> on_lost) {
   on_elected_ = std::move(on_elected);
   on_lost_ = std::move(on_lost);
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    k8s::name_this_thread("leader-election");
+    run();
+  });
 }
 
 void leader_elector::stop() {

@@ -10,6 +10,7 @@
 #include <future>
 #include <iostream>
 #include <mutex>
+#include <thread>
 
 #include "actors/cluster_supervisor.hpp"
 #include "actors/k8s_port.hpp"
@@ -57,8 +58,24 @@ bool wait_for_crd(k8s::client& api, const sigset_t& signals) {
   }
 }
 
+// CAF's scheduler defaults suit a busy server: at least 4 workers, each polling for work 500
+// times with 50 us sleeps before it rests. An operator's work comes in bursts with idle gaps
+// between them, and there that polling alone (thousands of sleeps and wake-ups a second per
+// worker) cost more CPU than reconciling. Here: one worker per core; a worker out of work
+// spins briefly, then waits on its condition variable, which a new job signals at once (and
+// which it leaves every 10 ms to steal from a busy peer).
 caf::actor_system_config& caf_config() {
   static caf::actor_system_config cfg;
+  static bool once = [] {
+    cfg.set("scheduler.max-threads", std::max<size_t>(2, std::thread::hardware_concurrency()));
+    cfg.set("work-stealing.aggressive-poll-attempts", 50);
+    cfg.set("work-stealing.aggressive-steal-interval", 10);
+    cfg.set("work-stealing.moderate-poll-attempts", 0);
+    cfg.set("work-stealing.relaxed-steal-interval", 1);
+    cfg.set("work-stealing.relaxed-sleep-duration", caf::timespan{std::chrono::milliseconds(10)});
+    return true;
+  }();
+  (void)once;
   return cfg;
 }
 

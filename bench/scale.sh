@@ -48,6 +48,13 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 op=$!
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$op/status"; }
 cpu_s() { awk '{ print ($14 + $15) / 100 }' "/proc/$op/stat"; }
+# CPU seconds by thread name ("name seconds" lines), to see where a phase's CPU went.
+thread_cpu() {
+  local t
+  for t in /proc/"$op"/task/*; do
+    printf '%s %s\n' "$(cat "$t/comm")" "$(awk '{ print ($14 + $15) / 100 }' "$t/stat")"
+  done | awk '{ n[$1] += $2 } END { for (k in n) print k, n[k] }' | sort
+}
 # Completed API requests of the write verbs, from the operator's own counters.
 writes() {
   curl -fsS "http://127.0.0.1:$port/metrics" |
@@ -135,6 +142,7 @@ idle_rss=$(rss_kb)
 idle_cpu=$(cpu_s)
 
 # 2. Scale every group up at once.
+threads_before=$(thread_cpu)
 manifests "$workers" | k apply -n "$ns" -f - >/dev/null
 t2=$(date +%s.%N)
 wait_converged "scale-up" "$workers"
@@ -142,6 +150,7 @@ t3=$(date +%s.%N)
 sleep 5
 loaded_cpu=$(cpu_s)
 loaded_rss=$(rss_kb)
+threads_after=$(thread_cpu)
 created=$((clusters * workers))
 
 # 3. At rest.
@@ -159,7 +168,12 @@ printf 'scale-up to %d workers converged in %.1f s (%.0f pods/s); CPU %.1f s: %.
   "$(calc "$loaded_cpu - $idle_cpu")" "$(calc "($loaded_cpu - $idle_cpu) * 1000 / $created")"
 printf 'RSS %.1f MB managing %d pods: %.1f KB per pod created\n' "$(calc "$loaded_rss / 1024")" \
   "$pods_total" "$(calc "($loaded_rss - $idle_rss) / $created")"
-printf 'requests: %s lists, %s creates, %s deletes in all; writes in 30 s at rest: %d\n' \
-  "$(requests_of list)" "$(requests_of create)" "$(requests_of delete)" "$((w1 - w0))"
+reconciles=$(curl -fsS "http://127.0.0.1:$port/metrics" |
+  awk '/^ray_operator_reconciles_total\{/ { n += $NF } END { printf "%d\n", n }')
+printf 'requests: %s lists, %s creates, %s patches, %s deletes in all; %s reconciles; writes in 30 s at rest: %d\n' \
+  "$(requests_of list)" "$(requests_of create)" "$(requests_of patch)" "$(requests_of delete)" \
+  "$reconciles" "$((w1 - w0))"
 printf 'Warning Events from the operator: %s\n' "$(k get events -n "$ns" --field-selector type=Warning -o json |
   jq -r '[.items[] | select(.source.component == "ray-operator") | {r: .reason, c: (.count // 1)}] | group_by(.r) | map("\(.[0].r) \(map(.c) | add)") | join(", ") | if . == "" then "none" else . end')"
+printf 'CPU of the scale-up by thread: %s\n' "$(join <(echo "$threads_before") <(echo "$threads_after") |
+  awk '{ printf "%s %.1f s, ", $1, $3 - $2 }' | sed 's/, $//')"

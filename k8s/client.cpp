@@ -4,10 +4,12 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 
 #include "k8s/rate_limiter.hpp"
 #include "k8s/scheduler.hpp"
+#include "k8s/thread_name.hpp"
 
 namespace k8s {
 
@@ -84,6 +86,7 @@ struct client::attempt_state {
   bool retry_safe = true;
   bool generated_name = false;
   json_callback done;
+  decode body = decode::full;
   backoff retry_backoff;
   int attempt = 0;
   bool token_reserved = false;
@@ -107,8 +110,41 @@ struct client::inflight {
   }
 };
 
+// The bound on requests in flight. Below it a request goes out after one atomic increment;
+// the lock is taken only while requests wait their turn.
+struct client::admission {
+  explicit admission(int max) : max(max) {}
+  const int max;
+  std::atomic<int> active{0};
+  std::atomic<bool> has_waiting{false};
+  std::mutex m;
+  std::deque<std::shared_ptr<client::attempt_state>> waiting;
+};
+
+namespace {
+
+// Keeps of an object only what identifies it: the top-level kind and apiVersion, and of its
+// metadata name, namespace, uid, resourceVersion and generation. Everything else is parsed
+// past without being built.
+bool identity_only(int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+  using ev = nlohmann::json::parse_event_t;
+  if (event != ev::key) return true;
+  const auto& key = parsed.get_ref<const std::string&>();
+  if (depth == 1) return key == "metadata" || key == "kind" || key == "apiVersion";
+  if (depth == 2)
+    return key == "name" || key == "namespace" || key == "uid" || key == "resourceVersion" ||
+           key == "generation";
+  return true;
+}
+
+}  // namespace
+
 struct client::completions {
-  explicit completions(int threads) : pool(static_cast<size_t>(std::max(1, threads))) {}
+  explicit completions(int threads) : pool(static_cast<size_t>(std::max(1, threads))) {
+    // Each thread names itself on its first task.
+    for (int i = 0; i < threads; ++i)
+      boost::asio::post(pool, [] { name_this_thread("k8s-complete"); });
+  }
   boost::asio::thread_pool pool;
 };
 
@@ -119,6 +155,7 @@ client::client(config cfg, client_options options)
       scheduler_(std::make_unique<scheduler>()),
       inflight_(std::make_unique<inflight>()),
       completions_(std::make_unique<completions>(options.completion_threads)),
+      admission_(std::make_unique<admission>(options.max_in_flight)),
       observer_(std::make_shared<std::function<void(const request_record&)>>()) {}
 
 client::~client() {
@@ -142,8 +179,9 @@ void client::request(std::string verb, http_request_spec spec, bool retry_safe,
 }
 
 void client::start(std::string verb, http_request_spec spec, bool retry_safe, bool generated_name,
-                   json_callback done) {
+                   json_callback done, decode body) {
   auto state = std::make_shared<attempt_state>();
+  state->body = body;
   state->verb = std::move(verb);
   state->spec = std::move(spec);
   state->retry_safe = retry_safe;
@@ -171,10 +209,43 @@ void client::run_attempt(std::shared_ptr<attempt_state> state) {
   }
   state->token_reserved = false;
   c.enter();
+  auto& a = *admission_;
+  if (a.max <= 0 || a.active.fetch_add(1) < a.max) return send(std::move(state));
+  {
+    std::lock_guard<std::mutex> lock(a.m);
+    --a.active;
+    a.waiting.push_back(std::move(state));
+    a.has_waiting = true;
+  }
+  send_waiting();  // a request may have finished meanwhile
+}
+
+void client::send_waiting() {
+  auto& a = *admission_;
+  for (;;) {
+    std::shared_ptr<attempt_state> next;
+    {
+      std::lock_guard<std::mutex> lock(a.m);
+      if (a.waiting.empty() || a.active.load() >= a.max) return;
+      ++a.active;
+      next = std::move(a.waiting.front());
+      a.waiting.pop_front();
+      a.has_waiting = !a.waiting.empty();
+    }
+    send(std::move(next));
+  }
+}
+
+void client::send(std::shared_ptr<attempt_state> state) {
   state->started = std::chrono::steady_clock::now();
   transport_.send(state->spec, [this, state](result<http_response> outcome) {
     // Off the I/O thread at once: decoding and the caller's callback run on our own threads.
     boost::asio::post(completions_->pool, [this, state, outcome = std::move(outcome)]() mutable {
+      auto& a = *admission_;
+      if (a.max > 0) {
+        --a.active;
+        if (a.has_waiting) send_waiting();
+      }
       finish_attempt(state, std::move(outcome));
       inflight_->leave();
     });
@@ -198,7 +269,9 @@ void client::finish_attempt(std::shared_ptr<attempt_state> state, result<http_re
 
   if (!failure) {
     const std::string& body = outcome.value().body;
-    auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    auto parsed = state->body == decode::metadata
+                      ? nlohmann::json::parse(body, identity_only, /*allow_exceptions=*/false)
+                      : nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_discarded() && !body.empty()) {
       state->done(api_error(error_kind::decode, "the response to " + state->verb + " " +
                                                     state->spec.target + " is not JSON"));
@@ -262,32 +335,34 @@ void client::list_all(const resource& type, const std::string& ns, list_options 
 }
 
 void client::create(const resource& type, const std::string& ns, nlohmann::json object,
-                    json_callback done) {
+                    json_callback done, decode body) {
   const bool named = names_itself(object);
   start("create", {"POST", type.collection_path(ns), object.dump(), "application/json"}, named,
-        !named, std::move(done));
+        !named, std::move(done), body);
 }
 
 void client::replace(const resource& type, const std::string& ns, const std::string& name,
-                     nlohmann::json object, json_callback done, const std::string& subresource) {
+                     nlohmann::json object, json_callback done, const std::string& subresource,
+                     decode body) {
   start("update",
         {"PUT", type.object_path(ns, name, subresource), object.dump(), "application/json"}, true,
-        false, std::move(done));
+        false, std::move(done), body);
 }
 
 void client::patch(const resource& type, const std::string& ns, const std::string& name,
                    patch_type kind, nlohmann::json body, json_callback done,
-                   const std::string& subresource, const std::string& field_manager) {
+                   const std::string& subresource, const std::string& field_manager,
+                   decode answer) {
   std::vector<std::pair<std::string, std::string>> query{{"fieldManager", field_manager}};
   if (kind == patch_type::apply) query.push_back({"force", "true"});
   start("patch",
         {"PATCH", with_query(type.object_path(ns, name, subresource), query), body.dump(),
          content_type_of(kind)},
-        true, false, std::move(done));
+        true, false, std::move(done), answer);
 }
 
 void client::remove(const resource& type, const std::string& ns, const std::string& name,
-                    const delete_options& options, json_callback done) {
+                    const delete_options& options, json_callback done, decode answer) {
   nlohmann::json body{{"kind", "DeleteOptions"}, {"apiVersion", "v1"}};
   if (!options.precondition_uid.empty()) body["preconditions"]["uid"] = options.precondition_uid;
   if (!options.precondition_resource_version.empty())
@@ -295,7 +370,7 @@ void client::remove(const resource& type, const std::string& ns, const std::stri
   if (!options.propagation_policy.empty()) body["propagationPolicy"] = options.propagation_policy;
   if (options.grace_period_seconds) body["gracePeriodSeconds"] = *options.grace_period_seconds;
   start("delete", {"DELETE", type.object_path(ns, name), body.dump(), "application/json"}, true,
-        false, std::move(done));
+        false, std::move(done), answer);
 }
 
 void client::server_group_versions(std::function<void(result<std::set<std::string>>)> done) {

@@ -35,6 +35,10 @@ class scheduler;
 struct client_options {
   double qps = 100;
   int burst = 200;
+  // Requests sent at once; more wait their turn. HTTP/1.1 needs a connection per request in
+  // flight, and each new one costs a TLS handshake: a bound keeps the connections few and
+  // reused, and past it the API server only queues anyway. Watches do not count.
+  int max_in_flight = 48;
   int max_retries = 4;  // attempts after the first
   backoff_policy retry_backoff{std::chrono::milliseconds(250), std::chrono::milliseconds(8'000)};
   // No retry starts later than this after the call began.
@@ -71,6 +75,11 @@ struct request_record {
   int attempt = 0;  // 0 for the first try
 };
 
+// How much of a response body a caller wants decoded. A write's answer is the whole object,
+// and a caller that needs only its identity (name, namespace, uid, resourceVersion,
+// generation) saves building the rest.
+enum class decode { full, metadata };
+
 class client {
  public:
   using json_callback = std::function<void(result<nlohmann::json>)>;
@@ -89,14 +98,15 @@ class client {
   void list_all(const resource& type, const std::string& ns, list_options options,
                 json_callback done);
   void create(const resource& type, const std::string& ns, nlohmann::json object,
-              json_callback done);
+              json_callback done, decode body = decode::full);
   void replace(const resource& type, const std::string& ns, const std::string& name,
-               nlohmann::json object, json_callback done, const std::string& subresource = {});
+               nlohmann::json object, json_callback done, const std::string& subresource = {},
+               decode body = decode::full);
   void patch(const resource& type, const std::string& ns, const std::string& name, patch_type kind,
              nlohmann::json body, json_callback done, const std::string& subresource = {},
-             const std::string& field_manager = {});
+             const std::string& field_manager = {}, decode answer = decode::full);
   void remove(const resource& type, const std::string& ns, const std::string& name,
-              const delete_options& options, json_callback done);
+              const delete_options& options, json_callback done, decode body = decode::full);
   // The group versions the server serves: "v1", "apps/v1", "ray.io/v1", ...
   void server_group_versions(std::function<void(result<std::set<std::string>>)> done);
 
@@ -114,8 +124,10 @@ class client {
   struct attempt_state;
   struct inflight;
   void start(std::string verb, http_request_spec spec, bool retry_safe, bool generated_name,
-             json_callback done);
+             json_callback done, decode body = decode::full);
   void run_attempt(std::shared_ptr<attempt_state> state);
+  void send(std::shared_ptr<attempt_state> state);
+  void send_waiting();
   void finish_attempt(std::shared_ptr<attempt_state> state, result<http_response> outcome);
 
   http_transport transport_;
@@ -125,6 +137,8 @@ class client {
   std::unique_ptr<inflight> inflight_;
   struct completions;
   std::unique_ptr<completions> completions_;
+  struct admission;
+  std::unique_ptr<admission> admission_;
   std::shared_ptr<std::function<void(const request_record&)>> observer_;
 };
 

@@ -52,8 +52,9 @@ struct transport_options {
   std::chrono::seconds stream_idle_timeout{330};
   std::string user_agent = "ray-operator";
   // Threads of the HTTP library's pool, set once per process. A small pool costs far less CPU
-  // per request than the library's default of 40 threads.
-  int io_threads = 4;
+  // per request than the library's default of 40 threads; nothing ever blocks one of them
+  // (streams are read on their callers' threads, responses decoded on the client's).
+  int io_threads = 2;
 };
 
 class http_transport {

@@ -6,12 +6,17 @@
 #include <boost/asio/steady_timer.hpp>
 #include <thread>
 
+#include "k8s/thread_name.hpp"
+
 namespace k8s {
 
 struct scheduler::impl {
   boost::asio::io_context io;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{io.get_executor()};
-  std::thread thread{[this] { io.run(); }};
+  std::thread thread{[this] {
+    name_this_thread("k8s-timer");
+    io.run();
+  }};
 };
 
 scheduler::scheduler() : impl_(std::make_unique<impl>()) {}

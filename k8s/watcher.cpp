@@ -1,6 +1,7 @@
 #include "k8s/watcher.hpp"
 
 #include "k8s/rate_limiter.hpp"
+#include "k8s/thread_name.hpp"
 #include "k8s/watch_event.hpp"
 
 namespace k8s {
@@ -40,7 +41,10 @@ watcher::~watcher() {
 
 void watcher::start() {
   if (thread_.joinable()) return;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("watch-" + type_.plural);
+    run();
+  });
 }
 
 void watcher::stop() {

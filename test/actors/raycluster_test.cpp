@@ -33,8 +33,10 @@ struct cluster_fixture : actor_fixture {
   caf::actor supervisor = sys.spawn(supervisor_stand_in, healthy);
   actors::raycluster_actor cluster;
 
-  explicit cluster_fixture(std::vector<actors::child_ptr> children = {}) {
+  explicit cluster_fixture(std::vector<actors::child_ptr> children = {},
+                           std::chrono::milliseconds status_interval = 0ms) {
     actors::raycluster_options options;
+    options.status_interval = status_interval;
     options.wake.failure_backoff.jitter = 0;
     options.group.write_retry.jitter = 0;
     options.ledger.retry.jitter = 0;
@@ -187,4 +189,43 @@ TEST_CASE("actors: a pod create failing three times backs off and makes one aggr
   CHECK(failures[2]["body"]["count"] == 3);
   CHECK(f.condition("ReplicaFailure", "reason") == "FailedCreateWorkerPod");
   CHECK(f.port.count("create", "pods") == 4);
+}
+
+TEST_CASE("actors: the status changes of a burst of pod events go out in few writes", "[actors]") {
+  cluster_fixture f({}, 1000ms);
+  f.succeed_all();
+  const auto status_writes = [&] {
+    size_t n = 0;
+    for (const auto& r : f.port.requests) n += r.write.subresource == "status";
+    return n;
+  };
+  const size_t before = status_writes();
+  // The head, then five workers one after another, each becoming ready 100 ms apart.
+  caf::anon_send(f.cluster, actors::pod_atom::value, actors::apply_atom::value,
+                 pod("c-head-0", "headgroup"));
+  // A fast API server: every write is answered at once.
+  const auto answer_now = [&] {
+    for (size_t i = 0; i < f.port.requests.size(); ++i)
+      if (!f.port.requests[i].answered) f.port.succeed(i, "30" + std::to_string(i));
+    f.settle();
+  };
+  for (int i = 0; i < 5; ++i) {
+    caf::anon_send(f.cluster, actors::pod_atom::value, actors::apply_atom::value,
+                   pod("c-workers-worker-" + std::to_string(i), "workers"));
+    for (int step = 0; step < 4; ++step) {
+      f.advance(25ms);
+      answer_now();
+    }
+  }
+  f.succeed_all();
+  f.advance(1100ms);
+  f.succeed_all();
+  const size_t writes = status_writes() - before;
+  INFO(writes << " status writes for 6 pod changes");
+  CHECK(writes >= 1);
+  CHECK(writes <= 2);
+  // What was written last is the whole truth: 6 pods seen, the head among them.
+  const auto status = f.last_status();
+  REQUIRE(status.is_object());
+  CHECK(status.value("availableWorkerReplicas", -1) == 5);
 }
