@@ -93,6 +93,9 @@ TEST_CASE(
     int rv = 1;
     for (int b = 0; b < bursts; ++b) {
       for (int i = 0; i < per_burst; ++i) {
+        // The burst's last event is timed on its own: from when it is written, alone on the
+        // stream, until the client has it.
+        if (i == per_burst - 1 && !t.wait_received(stream, rv, 10s)) break;
         const std::string line =
             line_of("ADDED", big_pod("p" + std::to_string(i), ++rv, event_size));
         // Lines cut at odd places, never at their end: the client must join them.
@@ -158,7 +161,14 @@ TEST_CASE(
   const double median = quiet_ms[quiet_ms.size() / 2], worst = quiet_ms.back();
   INFO("the last event of a burst, written to received: median " << median << " ms, worst " << worst
                                                                  << " ms");
-  CHECK(median < 100);
+  // Under the sanitizers (an unoptimised build), parsing a 40 KiB event alone takes tens of
+  // milliseconds; the failure this guards against is seconds, or never.
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr double median_bound = 500;
+#else
+  constexpr double median_bound = 100;
+#endif
+  CHECK(median < median_bound);
   CHECK(worst < 2000);  // the server would hold it for the 10 s it waits, or for good
 }
 
