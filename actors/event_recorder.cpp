@@ -48,7 +48,8 @@ std::optional<write_request> event_recorder::record(const nlohmann::json& involv
       text(involved, "namespace").empty() ? std::string("default") : text(involved, "namespace");
   if (!take_token(uid.empty() ? text(involved, "name") : uid, now)) return std::nullopt;
 
-  const std::string key = uid + "\n" + type + "\n" + reason + "\n" + message;
+  std::string key = uid + "\n" + type + "\n" + reason;
+  if (type != "Warning") key += "\n" + message;
   write_request w;
   w.type = k8s::resources::events;
   w.ns = ns;
@@ -62,10 +63,11 @@ std::optional<write_request> event_recorder::record(const nlohmann::json& involv
     w.name = r.name;
     w.patch = k8s::patch_type::merge;
     w.body = {{"count", r.count}, {"lastTimestamp", timestamp}};
+    if (r.message != message) w.body["message"] = r.message = message;
     return w;
   }
 
-  recorded r{ns, text(involved, "name") + "." + random_suffix(), 1};
+  recorded r{ns, text(involved, "name") + "." + random_suffix(), 1, message};
   w.verb = "create";
   w.name = r.name;
   w.body = {{"apiVersion", "v1"},

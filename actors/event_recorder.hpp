@@ -1,7 +1,10 @@
 #pragma once
 // Kubernetes Events about the objects an actor owns, aggregated as client-go's EventCorrelator
-// does: an Event like one recorded lately (same object, type, reason and message) is not
-// created again — the existing one has its count and lastTimestamp patched. And each object
+// does: an Event like one recorded lately is not created again — the existing one has its
+// count and lastTimestamp patched. "Like" is the same object, type and reason, and for Normal
+// Events the same message. A Warning that repeats is one ongoing problem whose details drift
+// (a quota's usage figures, a conflicting resourceVersion): it stays one Event carrying the
+// newest message, where client-go would make up to ten before combining them. And each object
 // gets a token bucket (25 Events, then one per 5 minutes, client-go's spam filter), so a
 // failure that repeats can never turn into a stream of writes.
 //
@@ -48,6 +51,7 @@ class event_recorder {
     std::string ns;
     std::string name;  // of the Event object
     int64_t count = 0;
+    std::string message;  // the newest
   };
   struct bucket {
     double tokens = 0;

@@ -11,8 +11,26 @@ namespace actors {
 
 namespace {
 
-void trigger(cluster_self self) {
-  self->state.wake->trigger(*self->state.port, handle(self));
+void trigger(cluster_self self, wakeup::urgency u = wakeup::urgency::now) {
+  self->state.wake->trigger(*self->state.port, handle(self), u);
+}
+
+// Observed pods and children mostly move the status: their reconcile can wait a little.
+constexpr auto lazily = wakeup::urgency::lazy;
+
+// The spec (its generation), labels, annotations or deletion differ.
+bool changed_beyond_status(const nlohmann::json& before, const nlohmann::json& after) {
+  if (k8s::generation(before) != k8s::generation(after)) return true;
+  static const nlohmann::json none;
+  const auto meta = [](const nlohmann::json& o, const char* key) -> const nlohmann::json& {
+    auto m = o.find("metadata");
+    if (m == o.end()) return none;
+    auto it = m->find(key);
+    return it == m->end() ? none : *it;
+  };
+  for (const char* key : {"labels", "annotations", "deletionTimestamp"})
+    if (meta(before, key) != meta(after, key)) return true;
+  return false;
 }
 
 void run(cluster_self self) {
@@ -82,18 +100,21 @@ raycluster_actor::behavior_type raycluster(cluster_self self, caf::actor supervi
         const std::string rv = k8s::resource_version(*raycluster);
         s.ledger.observed("status", rv);
         s.ledger.observed("defaults", rv);
+        // A user's change is acted on at once; a change of the status alone (most often our own
+        // status write coming back) is no hurry.
+        const bool users_change = !s.stored || changed_beyond_status(*s.stored, *raycluster);
         s.stored = std::move(raycluster);
-        trigger(self);
+        trigger(self, users_change ? wakeup::urgency::now : lazily);
       },
       [=](pod_atom, apply_atom, pod_ptr& pod) {
         self->state.pods[pod->name] = pod;
         forward_pod(self, pod, false);
-        trigger(self);
+        trigger(self, lazily);
       },
       [=](pod_atom, remove_atom, pod_ptr& pod) {
         self->state.pods.erase(pod->name);
         forward_pod(self, pod, true);
-        trigger(self);
+        trigger(self, lazily);
       },
       [=](pod_atom, resync_atom, std::vector<pod_ptr>& pods) {
         auto& s = self->state;
@@ -109,7 +130,7 @@ raycluster_actor::behavior_type raycluster(cluster_self self, caf::actor supervi
       },
       [=](child_atom, apply_atom, child_ptr& child) {
         apply_child(self, std::move(child));
-        trigger(self);
+        trigger(self, lazily);
       },
       [=](child_atom, remove_atom, child_ptr& child) {
         auto& s = self->state;
@@ -130,8 +151,7 @@ raycluster_actor::behavior_type raycluster(cluster_self self, caf::actor supervi
         trigger(self);
       },
       [=](written_atom, uint64_t ticket, write_result& r) {
-        on_written(self, ticket, r);
-        trigger(self);
+        if (on_written(self, ticket, r)) trigger(self);
       },
       [=](wake_atom, uint64_t generation) {
         if (self->state.wake->due(generation)) run(self);
@@ -143,7 +163,7 @@ raycluster_actor::behavior_type raycluster(cluster_self self, caf::actor supervi
           failures.erase(group);
         else
           failures[group] = {std::move(reason), std::move(message)};
-        trigger(self);
+        trigger(self, lazily);
       },
   };
 }

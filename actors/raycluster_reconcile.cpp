@@ -138,11 +138,13 @@ void report_provisioned(cluster_self self, const nlohmann::json& status) {
   if (!metrics) return;
   bool provisioned = false;
   std::string since;
-  for (const auto& c : status.value("conditions", nlohmann::json::array()))
-    if (c.value("type", "") == "RayClusterProvisioned") {
-      provisioned = c.value("status", "") == "True";
-      since = c.value("lastTransitionTime", "");
-    }
+  const auto conditions = status.find("conditions");
+  if (conditions != status.end() && conditions->is_array())
+    for (const auto& c : *conditions)
+      if (c.value("type", "") == "RayClusterProvisioned") {
+        provisioned = c.value("status", "") == "True";
+        since = c.value("lastTransitionTime", "");
+      }
   auto& reported = self->state.reported_provisioned;
   if (reported && *reported == provisioned) return;  // a family lock only when it changes
   reported = provisioned;
@@ -234,9 +236,11 @@ outcome reconcile(cluster_self self) {
   if (auto* metrics = st.options.metrics) {
     if (!st.metrics_seen) metrics->cluster_seen(st.key.ns, st.key.name, k8s::uid(*st.stored));
     st.metrics_seen = true;
-    report_provisioned(self, st.last_written_status
-                                 ? *st.last_written_status
-                                 : st.stored->value("status", nlohmann::json::object()));
+    static const nlohmann::json no_status = nlohmann::json::object();
+    const auto stored_status = st.stored->find("status");
+    report_provisioned(self, st.last_written_status              ? *st.last_written_status
+                             : stored_status != st.stored->end() ? *stored_status
+                                                                 : no_status);
   }
   return result;
 }

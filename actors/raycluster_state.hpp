@@ -85,7 +85,8 @@ outcome ensure_child(cluster_self self, const derived_view::child& desired,
                      ray::child_status& status);
 outcome ensure_defaults(cluster_self self, bool& waiting);
 outcome write_status(cluster_self self, std::vector<ray::child_status> children);
-// A reply to a write or read this actor made.
-void on_written(cluster_self self, uint64_t ticket, write_result& r);
+// A reply to a write or read this actor made; whether a reconcile should follow (an Event's
+// does not).
+bool on_written(cluster_self self, uint64_t ticket, write_result& r);
 
 }  // namespace actors

@@ -277,7 +277,7 @@ outcome write_status(cluster_self self, std::vector<ray::child_status> children)
   return outcome::done();
 }
 
-void on_written(cluster_self self, uint64_t ticket, write_result& r) {
+bool on_written(cluster_self self, uint64_t ticket, write_result& r) {
   auto& st = self->state;
   const auto now = st.port->now();
   if (auto event = st.event_writes.find(ticket); event != st.event_writes.end()) {
@@ -287,10 +287,10 @@ void on_written(cluster_self self, uint64_t ticket, write_result& r) {
                    r.error->describe());
     }
     st.event_writes.erase(event);
-    return;
+    return false;
   }
   const auto key = st.ledger.key_of(ticket);
-  if (!key) return;  // overdue: already counted as failed
+  if (!key) return false;  // overdue: already counted as failed
   const auto* entry = st.ledger.find(*key);
   const bool created = entry && entry->written == "create";
   if (entry && entry->written == "read") {
@@ -304,7 +304,7 @@ void on_written(cluster_self self, uint64_t ticket, write_result& r) {
     } else {
       st.ledger.failed(ticket, *r.error, now);
     }
-    return;
+    return true;
   }
   // Done with, and nothing to wait for: no backoff, no expectation.
   const auto settle_now = [&] {
@@ -314,28 +314,34 @@ void on_written(cluster_self self, uint64_t ticket, write_result& r) {
   if (r.ok()) {
     st.ledger.succeeded(ticket, r.resource_version, now);
     if (*key == defaults_key) st.defaults_written_rv = r.resource_version;
-    if (*key == status_key || *key == defaults_key) return;
+    if (*key == status_key || *key == defaults_key) return true;
     const auto slash = key->find('/');
     const std::string kind = key->substr(0, slash);
     record(self, "Normal", (created ? "Created" : "Updated") + kind,
            std::string(created ? "Created " : "Updated ") + kind + " " + key->substr(slash + 1));
-    return;
+    return true;
   }
   const auto& e = *r.error;
   if (*key == status_key) {
-    if (e.kind() == k8s::error_kind::not_found) return settle_now();  // the RayCluster is gone
+    if (e.kind() == k8s::error_kind::not_found) {
+      settle_now();
+      return true;
+    }  // the RayCluster is gone
     st.last_written_status.reset();
     st.status_inputs.clear();  // computed again, and written again after the backoff
     st.ledger.failed(ticket, e, now);
     spdlog::warn("RayCluster {}: writing the status failed: {}", st.key.str(), e.describe());
-    return;
+    return true;
   }
   if (*key == defaults_key) {
     // A conflict means the object changed meanwhile: the watch brings it; try on that at once.
-    if (e.kind() == k8s::error_kind::conflict) return settle_now();
+    if (e.kind() == k8s::error_kind::conflict) {
+      settle_now();
+      return true;
+    }
     st.ledger.failed(ticket, e, now);
     spdlog::warn("RayCluster {}: writing defaults failed: {}", st.key.str(), e.describe());
-    return;
+    return true;
   }
   const auto slash = key->find('/');
   const std::string kind = key->substr(0, slash);
@@ -349,12 +355,13 @@ void on_written(cluster_self self, uint64_t ticket, write_result& r) {
       st.ledger.begin(*key, read, now, "read");
       st.port->read(*type, st.key.ns, name, handle(self), read);
     }
-    return;
+    return true;
   }
   st.ledger.failed(ticket, e, now);
   record(self, "Warning", (created ? "FailedToCreate" : "FailedToUpdate") + kind,
          std::string("Failed to ") + (created ? "create " : "update ") + kind + " " + name + ": " +
              e.describe());
+  return true;
 }
 
 }  // namespace actors

@@ -43,6 +43,9 @@ struct outcome {
 
 struct wakeup_policy {
   std::chrono::milliseconds debounce{50};
+  // A trigger that is no hurry (a pod's or a child's change seen, which mostly moves the
+  // status) waits this long, so the events of one cluster that trickle in share a reconcile.
+  std::chrono::milliseconds lazy{100};
   std::chrono::milliseconds resync{300'000};
   k8s::backoff_policy failure_backoff{std::chrono::milliseconds(200),
                                       std::chrono::milliseconds(300'000)};
@@ -53,8 +56,10 @@ class wakeup {
   using time_point = api_port::clock::time_point;
   explicit wakeup(wakeup_policy policy = {}) : policy_(policy), backoff_(policy.failure_backoff) {}
 
-  // Something changed: reconcile soon (after the debounce), unless a wake-up is due sooner.
-  void trigger(api_port& port, const caf::actor& self);
+  enum class urgency { now, lazy };
+  // Something changed: reconcile now (or a debounce after the last one), or, when it is no
+  // hurry, after the lazy delay; unless a wake-up is due sooner anyway.
+  void trigger(api_port& port, const caf::actor& self, urgency u = urgency::now);
   // A wake_atom arrived: whether it is the armed one (then nothing is armed any more).
   bool due(uint64_t generation);
   // After a reconcile: arms the one timer as the outcome asks. Returns when that is.

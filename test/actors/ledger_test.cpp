@@ -105,9 +105,21 @@ TEST_CASE("event recorder: the same Event again is a patch of its count, not a n
   CHECK(second->verb == "patch");
   CHECK(second->name == first->name);
   CHECK(second->body == nlohmann::json{{"count", 2}, {"lastTimestamp", "T2"}});
-  auto other = r.record(involved, "Warning", "FailedToCreateService", "quota", t0, "T3");
+  // A Warning whose details drift is still the one problem: the same Event, newest message.
+  auto drifted = r.record(involved, "Warning", "FailedToCreateService", "quota", t0, "T3");
+  REQUIRE(drifted);
+  CHECK(drifted->verb == "patch");
+  CHECK(drifted->body ==
+        nlohmann::json{{"count", 3}, {"lastTimestamp", "T3"}, {"message", "quota"}});
+  auto other = r.record(involved, "Warning", "FailedToUpdateService", "quota", t0, "T3");
   REQUIRE(other);
   CHECK(other->verb == "create");
+  // Normal Events say what happened to which object: each message is its own Event.
+  auto made = r.record(involved, "Normal", "CreatedWorkerPod", "Created worker Pod a", t0, "T3");
+  auto made_too =
+      r.record(involved, "Normal", "CreatedWorkerPod", "Created worker Pod b", t0, "T3");
+  REQUIRE((made && made_too));
+  CHECK(made_too->verb == "create");
   // The Event expired meanwhile: the next repeat creates a new one.
   r.failed(*second, k8s::api_error(k8s::error_kind::not_found, "gone", 404, "NotFound"));
   auto again = r.record(involved, "Warning", "FailedToCreateService", "range is full", t0, "T4");

@@ -17,10 +17,10 @@ ready_cluster auto
 
 step "every answer now comes 3 s late, after the operator's 2 s timeout"
 proxy delay 3000
-max_file=$E2E_LOGS/$E2E_CASE-max
+max_file=$E2E_LOGS/$E2E_CASE-$NS-max
 (
   max_manual=0 max_auto=0
-  while :; do
+  while kill -0 $$ 2>/dev/null; do  # ends with the test, whatever becomes of it
     m=$(live_worker_count manual) a=$(live_worker_count auto)
     ((m > max_manual)) && max_manual=$m
     ((a > max_auto)) && max_auto=$a
