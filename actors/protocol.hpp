@@ -22,6 +22,7 @@
 #include "k8s/error.hpp"
 #include "k8s/resource.hpp"
 #include "ray/observed.hpp"
+#include "ray/updates.hpp"
 
 namespace actors {
 
@@ -103,6 +104,12 @@ struct group_spec {
   std::vector<std::string> workers_to_delete;  // scaleStrategy.workersToDelete
   bool autoscaling = false;                    // in-tree autoscaling: never delete unnamed pods
   std::shared_ptr<const nlohmann::json> pod;   // the desired worker Pod (generateName set)
+  // Updates (ray/updates.hpp). A pod is outdated when its group hash is not `group_hash`;
+  // during a Recreate round, when its cluster hash is not `recreate_to`.
+  std::string group_hash;
+  std::string recreate_to;  // non-empty: a Recreate round towards this cluster hash
+  ray::upgrade_strategy strategy;
+  bool head_current = false;  // RollingUpdate: the head runs the current spec and is ready
 };
 
 // A Kubernetes Event about the RayCluster, from one of its worker groups.

@@ -35,6 +35,9 @@ struct raycluster_options {
   // Testing only: the annotation ray-operator.dev/fail-reconcile=true makes reconcile throw, to
   // exercise the supervisor's containment and restarts.
   bool fault_injection = false;
+  // Testing only: an env var ("NAME=value") added to every derived Ray pod, as a newer operator
+  // build that derives pods differently would. It must restart nothing (ray/updates.hpp).
+  std::string test_pod_env;
   operator_metrics* metrics = nullptr;  // may be null (tests)
 };
 

@@ -46,9 +46,12 @@ void refresh_derived(cluster_self self) {
   d.problems = ray::validate(stored);
   if (!d.problems.empty()) return;
   d.defaulted = ray::with_defaults(stored);
+  d.hashes = ray::user_spec_hashes(stored);
+  d.head_upgrade = ray::head_upgrade_type(d.defaulted);
   const auto& spec = d.defaulted["spec"];
-  auto add = [&](const nlohmann::json& desired) {
+  auto add = [&](nlohmann::json desired) {
     if (desired.is_null()) return;
+    if (desired.value("kind", "") == "StatefulSet") add_test_env(desired, st.options);
     d.children.push_back({desired.value("kind", ""), k8s::name(desired),
                           k8s::annotation(desired, ray::annotation_spec_hash).value_or("")});
   };
@@ -59,7 +62,7 @@ void refresh_derived(cluster_self self) {
     add(ray::desired_autoscaler_role(d.defaulted));
     add(ray::desired_autoscaler_role_binding(d.defaulted));
   }
-  add(ray::desired_head_statefulset(d.defaulted));
+  add(ray::desired_head_statefulset(d.defaulted, d.hashes));
 
   const bool suspended = spec.value("suspend", false);
   const bool autoscaling = spec.value("enableInTreeAutoscaling", false);
@@ -78,7 +81,11 @@ void refresh_derived(cluster_self self) {
          g.value("/scaleStrategy/workersToDelete"_json_pointer, nlohmann::json::array()))
       if (n.is_string()) gs.workers_to_delete.push_back(n.get<std::string>());
     gs.autoscaling = autoscaling;
-    gs.pod = std::make_shared<const nlohmann::json>(ray::desired_worker_pod(d.defaulted, i));
+    nlohmann::json pod = ray::desired_worker_pod(d.defaulted, i, d.hashes);
+    add_test_env(pod, st.options);
+    gs.pod = std::make_shared<const nlohmann::json>(std::move(pod));
+    gs.group_hash = d.hashes.groups[gs.group];
+    gs.strategy = ray::group_upgrade_strategy(d.defaulted, g, gs.desired);
     d.groups.push_back(std::move(gs));
   }
 }
@@ -88,15 +95,20 @@ void refresh_derived(cluster_self self) {
 std::string fingerprint(const group_spec& gs) {
   auto hash = k8s::annotation(*gs.pod, ray::annotation_spec_hash);
   std::string f = std::to_string(gs.desired) + (gs.autoscaling ? "|a|" : "|m|") +
-                  (hash ? *hash : gs.pod->dump());
+                  (hash ? *hash : gs.pod->dump()) + "|" + gs.recreate_to +
+                  (gs.head_current ? "|h" : "|-") + ray::to_string(gs.strategy.type) + ":" +
+                  std::to_string(gs.strategy.max_unavailable) + ":" +
+                  std::to_string(gs.strategy.max_surge);
   for (const auto& n : gs.workers_to_delete) f += "|" + n;
   return f;
 }
 
-void ensure_groups(cluster_self self) {
+void ensure_groups(cluster_self self, const update_plan& plan) {
   auto& st = self->state;
   std::set<std::string> present;
-  for (const auto& gs : st.derived.groups) {
+  for (auto gs : st.derived.groups) {
+    gs.recreate_to = plan.recreate_to;
+    gs.head_current = plan.head_current;
     present.insert(gs.group);
     auto actor = st.groups.find(gs.group);
     if (actor == st.groups.end()) {
@@ -226,7 +238,9 @@ outcome reconcile(cluster_self self) {
     result.merge(ensure_child(self, desired, status));
     children.push_back(std::move(status));
   }
-  ensure_groups(self);
+  const update_plan plan = plan_updates(self);
+  result.merge(ensure_head_update(self, plan));
+  ensure_groups(self, plan);
   result.merge(write_status(self, std::move(children)));
   if (auto due = st.ledger.next_due())
     result.merge(

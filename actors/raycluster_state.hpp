@@ -30,6 +30,14 @@ struct derived_view {
   };
   std::vector<child> children;  // in the order they are created
   std::vector<group_spec> groups;
+  ray::spec_hashes hashes;  // of the stored spec (ray/updates.hpp)
+  ray::upgrade_type head_upgrade = ray::upgrade_type::none;
+};
+
+// What this reconcile does about outdated pods (raycluster_updates.cpp).
+struct update_plan {
+  std::string recreate_to;    // a Recreate round towards this cluster hash, or none
+  bool head_current = false;  // the head pod runs the current spec and is ready
 };
 
 struct cluster_state {
@@ -59,6 +67,8 @@ struct cluster_state {
   std::string status_inputs;  // what the status was last computed from (status_inputs_key)
   std::optional<api_port::clock::time_point> status_written_at;
   std::string defaults_written_rv;  // the version our defaults write produced
+  std::string recreate_round;       // the cluster hash a Recreate round replaces pods towards
+  std::string head_deleted_uid;     // the head pod an update deleted (never deleted twice)
 
   std::map<std::string, worker_group_actor> groups;
   std::map<std::string, std::string> sent_group_specs;  // a fingerprint of what each got last
@@ -79,6 +89,13 @@ outcome reconcile(cluster_self self);
 nlohmann::json involved_object(const nlohmann::json& raycluster);
 void record(cluster_self self, const std::string& type, const std::string& reason,
             const std::string& message);
+
+// raycluster_updates.cpp
+update_plan plan_updates(cluster_self self);
+// Deletes the head pod when the strategy replaces it (its StatefulSet makes the new one).
+outcome ensure_head_update(cluster_self self, const update_plan& plan);
+// Testing only (--fault-injection): the extra env var a "different operator build" derives.
+void add_test_env(nlohmann::json& object, const raycluster_options& options);
 
 // raycluster_writes.cpp: each returns what its step needs next.
 outcome ensure_child(cluster_self self, const derived_view::child& desired,

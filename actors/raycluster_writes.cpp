@@ -31,14 +31,16 @@ const k8s::resource* resource_of(const std::string& kind) {
   return nullptr;
 }
 
-nlohmann::json build_desired(const nlohmann::json& defaulted, const std::string& kind,
-                             const std::string& name) {
+nlohmann::json build_desired(const derived_view& d, const raycluster_options& options,
+                             const std::string& kind, const std::string& name) {
+  const nlohmann::json& defaulted = d.defaulted;
   std::vector<nlohmann::json> candidates;
   if (kind == "Service") {
     candidates.push_back(ray::desired_head_service(defaulted));
     candidates.push_back(ray::desired_workers_service(defaulted));
   } else if (kind == "StatefulSet") {
-    candidates.push_back(ray::desired_head_statefulset(defaulted));
+    candidates.push_back(ray::desired_head_statefulset(defaulted, d.hashes));
+    add_test_env(candidates.back(), options);
   } else if (kind == "ServiceAccount") {
     candidates.push_back(ray::desired_autoscaler_service_account(defaulted));
   } else if (kind == "Role") {
@@ -113,7 +115,7 @@ outcome ensure_child(cluster_self self, const derived_view::child& desired,
     return outcome::failed("writing " + key + ": " + status.message, until(e->due, now));
   }
 
-  nlohmann::json body = build_desired(st.derived.defaulted, desired.kind, desired.name);
+  nlohmann::json body = build_desired(st.derived, st.options, desired.kind, desired.name);
   if (body.is_null()) return outcome::done();
   write_request w;
   w.type = *type;
@@ -189,7 +191,7 @@ std::string status_inputs_key(const cluster_state& st,
     key += p->is_head ? ":h:" : ":w:";
     key += p->group + ':' + p->phase + (p->ready ? ":r" : ":-") + (p->deleting ? "d" : "-") +
            (p->unschedulable ? "u" : "-") + (p->ray_container_terminated ? "t:" : "-:") +
-           p->pod_ip + ':' + p->not_ready_reason;
+           p->pod_ip + ':' + p->not_ready_reason + ':' + p->group_hash;
   }
   for (const auto& c : children)
     key += "|" + c.kind + "/" + c.name + (c.present ? "+" : "-") + c.reason + ":" + c.message;
@@ -238,6 +240,8 @@ outcome write_status(cluster_self self, std::vector<ray::child_status> children)
     auto svc = st.children.find(child_key("Service", ray::head_service_name(st.key.name)));
     if (svc != st.children.end()) in.head_service = svc->second->service;
     in.children = std::move(children);
+    in.hashes = &st.derived.hashes;
+    in.upgrade_type = ray::to_string(st.derived.head_upgrade);
   }
   for (const auto& [group, failure] : st.group_failures) {
     if (!in.replica_failure_message.empty()) break;
@@ -293,6 +297,23 @@ bool on_written(cluster_self self, uint64_t ticket, write_result& r) {
   if (!key) return false;  // overdue: already counted as failed
   const auto* entry = st.ledger.find(*key);
   const bool created = entry && entry->written == "create";
+  if (entry && entry->written == "delete") {  // the head pod, replaced by an update
+    const bool gone = r.ok() || r.error->kind() == k8s::error_kind::not_found ||
+                      r.error->kind() == k8s::error_kind::conflict;
+    if (gone) {
+      st.ledger.succeeded(ticket, {}, now);
+      st.ledger.forget(*key);
+      if (r.ok())
+        record(self, "Normal", "DeletedHeadPod",
+               "Deleted head Pod " + key->substr(4) + ": it was made from an older spec");
+    } else {
+      st.ledger.failed(ticket, *r.error, now);
+      st.head_deleted_uid.clear();  // tried again once the backoff allows
+      record(self, "Warning", "FailedToDeleteHeadPod",
+             "Failed to delete head Pod " + key->substr(4) + ": " + r.error->describe());
+    }
+    return true;
+  }
   if (entry && entry->written == "read") {
     // The object that answered our create with a 409: ours from an earlier life, or not.
     if (r.ok() && r.child) {

@@ -190,10 +190,59 @@ outcome reconcile(self_ptr self) {
     }
   }
 
-  // Pods not in the view yet (created, in flight, or of unknown outcome) count as pods.
-  const int64_t have = static_cast<int64_t>(alive.size() + st.expect.expected_pods());
-  const int64_t diff = spec.desired - have;
-  if (diff > 0) {
+  // Outdated pods are replaced as the strategy says; until then they count as any other.
+  std::vector<pod_ptr> old;
+  if (!spec.group_hash.empty()) {
+    std::vector<pod_ptr> current;
+    for (auto& pod : alive) {
+      const bool outdated = spec.recreate_to.empty() ? pod->group_hash != spec.group_hash
+                                                     : pod->cluster_hash != spec.recreate_to;
+      (outdated ? old : current).push_back(pod);
+    }
+    const auto type = spec.strategy.type;
+    // A cluster's Recreate round replaces every pod; a group's own Recreate, its own pods.
+    if (!spec.recreate_to.empty() || type == ray::upgrade_type::recreate) {
+      for (const auto& pod : old)
+        delete_pod(self, *pod, "upgradeStrategy Recreate: it was made from an older spec");
+      old.clear();
+      alive = std::move(current);
+    } else if (type == ray::upgrade_type::rolling_update && spec.head_current && !old.empty()) {
+      alive = std::move(current);
+    } else {
+      old.clear();  // None, or a rolling update waiting for the head: nothing is replaced
+    }
+  }
+
+  // Pods not in the view yet (created, in flight, or of unknown outcome) count as pods, made
+  // from the current spec.
+  const int64_t fresh = static_cast<int64_t>(alive.size() + st.expect.expected_pods());
+  const int64_t have = fresh + static_cast<int64_t>(old.size());
+  // A rolling update replaces within its budget: at most maxSurge pods above the desired
+  // count, and an old pod goes only while desired - maxUnavailable others stay ready.
+  int64_t creates = spec.desired - have;
+  if (spec.strategy.type == ray::upgrade_type::rolling_update && !spec.group_hash.empty()) {
+    // A pod whose delete is sent but not yet seen still counts against the surge.
+    int64_t going = 0;
+    for (const auto& [name, pod] : st.pods) going += !pod->deleting && st.expect.deleting(name);
+    const int64_t room = spec.desired + spec.strategy.max_surge - have - going;
+    if (!old.empty())
+      creates = std::min(spec.desired - fresh, room);
+    else if (creates > 0)
+      creates = std::min(creates, std::max<int64_t>(room, 0));
+  }
+  if (!old.empty()) {
+    int64_t ready = 0;
+    for (const auto& pod : alive) ready += pod->ready;
+    for (const auto& pod : old) ready += pod->ready;
+    int64_t may_go = ready - (spec.desired - spec.strategy.max_unavailable);
+    // The unready first: they serve nothing.
+    for (const auto& pod : by_removal_preference(old)) {
+      if (pod->ready && may_go <= 0) continue;
+      if (pod->ready) --may_go;
+      delete_pod(self, *pod, "upgradeStrategy RollingUpdate: it was made from an older spec");
+    }
+  }
+  if (creates > 0) {
     if (!st.creates.open(now)) {
       result.merge(outcome::failed("creating worker pods of group " + st.group + ": " +
                                        (st.creates.error ? st.creates.error->describe() : ""),
@@ -203,15 +252,15 @@ outcome reconcile(self_ptr self) {
       const size_t room = st.options.max_concurrent_creates > in_flight
                               ? st.options.max_concurrent_creates - in_flight
                               : 0;
-      const size_t n = std::min({static_cast<size_t>(diff), room, st.create_batch});
+      const size_t n = std::min({static_cast<size_t>(creates), room, st.create_batch});
       for (size_t i = 0; i < n; ++i) create_pod(self);
     }
-  } else if (diff < 0 && !spec.autoscaling && st.expect.creates_settled()) {
+  } else if (old.empty() && creates < 0 && !spec.autoscaling && st.expect.creates_settled()) {
     // The autoscaler alone decides which pods go when it is on; without it, we do — but only
     // once every create has a definite outcome the view shows: a pod counted twice must never
     // look like a surplus.
     auto surplus = by_removal_preference(std::move(alive));
-    for (int64_t i = 0; i < -diff && static_cast<size_t>(i) < surplus.size(); ++i)
+    for (int64_t i = 0; i < -creates && static_cast<size_t>(i) < surplus.size(); ++i)
       delete_pod(self, *surplus[static_cast<size_t>(i)],
                  "group " + st.group + " has more pods than desired");
   }

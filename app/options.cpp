@@ -63,7 +63,10 @@ parse_outcome parse_options(int argc, const char* const argv[]) {
           "name of the Lease")(
           "fault-injection", po::bool_switch(&o.fault_injection),
           "testing only: a RayCluster annotated ray-operator.dev/fail-reconcile=true makes its "
-          "reconciler fail");
+          "reconciler fail")(
+          "test-pod-env", po::value(&o.test_pod_env),
+          "testing only, with --fault-injection: NAME=value added to every Ray pod the operator "
+          "derives, as a newer build that derives pods differently would");
 
   parse_outcome out;
   std::ostringstream help;

@@ -22,6 +22,7 @@ struct options {
   std::string leader_election_namespace;  // empty: the in-cluster namespace, else "default"
   std::string leader_election_id = "ray-operator-leader";
   bool fault_injection = false;  // testing only: honour ray-operator.dev/fail-reconcile
+  std::string test_pod_env;      // testing only: NAME=value in every derived Ray pod
   bool show_help = false;
   bool show_version = false;
 };

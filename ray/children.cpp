@@ -74,6 +74,15 @@ json head_service_ports(const json& head_template, const json& user_ports) {
   return ports;
 }
 
+// The user-spec hashes a pod records, when known.
+void annotate_hashes(json& pod_meta, const std::string& group_hash, const std::string& cluster) {
+  if (group_hash.empty()) return;
+  json& annotations = pod_meta["annotations"];
+  if (!annotations.is_object()) annotations = json::object();
+  annotations[annotation_group_spec_hash] = group_hash;
+  annotations[annotation_cluster_spec_hash] = cluster;
+}
+
 json merged(const json& base, const json& winner) {
   json out = base.is_object() ? base : json::object();
   if (winner.is_object()) {
@@ -84,7 +93,7 @@ json merged(const json& base, const json& winner) {
 
 }  // namespace
 
-json desired_head_statefulset(const json& cluster) {
+json desired_head_statefulset(const json& cluster, const spec_hashes& hashes) {
   const std::string name = detail::cluster_name(cluster);
   const json& spec = member(cluster, "spec");
   const json& suspend = member(spec, "suspend");
@@ -101,9 +110,10 @@ json desired_head_statefulset(const json& cluster) {
         // The head is a single pod; Parallel lets a replacement start without waiting on
         // ordinal bookkeeping.
         {"podManagementPolicy", "Parallel"},
-        {"updateStrategy", {{"type", "RollingUpdate"}}},
+        {"updateStrategy", {{"type", "OnDelete"}}},
         {"template", desired_head_pod_template(cluster)}}},
   };
+  annotate_hashes(sts["spec"]["template"]["metadata"], hashes.head, hashes.cluster);
   const json& claims = member(member(spec, "headGroupSpec"), "volumeClaimTemplates");
   if (claims.is_array() && !claims.empty()) sts["spec"]["volumeClaimTemplates"] = claims;
   return with_hash(std::move(sts));
@@ -153,11 +163,13 @@ json desired_workers_service(const json& cluster) {
   return with_hash(std::move(svc));
 }
 
-json desired_worker_pod(const json& cluster, size_t group_index) {
+json desired_worker_pod(const json& cluster, size_t group_index, const spec_hashes& hashes) {
   json tmpl = desired_worker_pod_template(cluster, group_index);
   if (tmpl.is_null()) return nullptr;
   const json& group = member(member(cluster, "spec"), "workerGroupSpecs")[group_index];
   json meta = tmpl["metadata"];
+  if (auto h = hashes.groups.find(text(member(group, "groupName"))); h != hashes.groups.end())
+    annotate_hashes(meta, h->second, hashes.cluster);
   meta["generateName"] =
       worker_generate_name(detail::cluster_name(cluster), text(member(group, "groupName")));
   meta["namespace"] = detail::cluster_namespace(cluster);

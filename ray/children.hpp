@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <nlohmann/json.hpp>
 
+#include "ray/updates.hpp"
+
 namespace ray {
 
 // The Pod template of the head: the Ray container gets `ray start --head ...`, Ray's env,
@@ -18,15 +20,21 @@ nlohmann::json desired_head_pod_template(const nlohmann::json& cluster);
 // restartPolicy Never unless the template sets one.
 nlohmann::json desired_worker_pod_template(const nlohmann::json& cluster, size_t group_index);
 
-// StatefulSet <C>-head: 1 replica (0 when spec.suspend), the head pod template, optional
-// volumeClaimTemplates from headGroupSpec.volumeClaimTemplates.
-nlohmann::json desired_head_statefulset(const nlohmann::json& cluster);
+// StatefulSet <C>-head: 1 replica (0 when spec.suspend), the head pod template (annotated
+// with `hashes`), optional volumeClaimTemplates from headGroupSpec.volumeClaimTemplates. Its
+// updateStrategy is OnDelete whatever the cluster's strategy: the operator decides when the
+// head pod is replaced (see updates.hpp), so a template the operator derives differently
+// never restarts it.
+nlohmann::json desired_head_statefulset(const nlohmann::json& cluster,
+                                        const spec_hashes& hashes = {});
 // Service <C>-head-svc: the head's type, its named ports or the five defaults.
 nlohmann::json desired_head_service(const nlohmann::json& cluster);
 // Service <C>-workers: headless, publishNotReadyAddresses, selecting the cluster's workers.
 nlohmann::json desired_workers_service(const nlohmann::json& cluster);
-// One worker Pod of a group (metadata.generateName "<C>-<group>-worker-").
-nlohmann::json desired_worker_pod(const nlohmann::json& cluster, size_t group_index);
+// One worker Pod of a group (metadata.generateName "<C>-<group>-worker-"), annotated with
+// `hashes`.
+nlohmann::json desired_worker_pod(const nlohmann::json& cluster, size_t group_index,
+                                  const spec_hashes& hashes = {});
 
 // With in-tree autoscaling: the autoscaler's ServiceAccount (null when the head template names
 // its own, which the user must then create), Role and RoleBinding, all named <C>.

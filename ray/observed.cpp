@@ -2,6 +2,7 @@
 
 #include "k8s/object_meta.hpp"
 #include "ray/constants.hpp"
+#include "ray/updates.hpp"
 
 namespace ray {
 
@@ -80,6 +81,8 @@ observed_pod reduce_pod(const json& pod) {
   out.uid = k8s::uid(pod);
   out.resource_version = k8s::resource_version(pod);
   out.creation_timestamp = k8s::creation_timestamp(pod);
+  out.group_hash = k8s::annotation(pod, annotation_group_spec_hash).value_or("");
+  out.cluster_hash = k8s::annotation(pod, annotation_cluster_spec_hash).value_or("");
   out.group = k8s::label(pod, label_group).value_or("");
   out.is_head = k8s::label(pod, label_node_type).value_or("") == node_type_head;
   out.deleting = k8s::is_being_deleted(pod);

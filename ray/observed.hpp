@@ -27,6 +27,10 @@ struct observed_pod {
   std::string node_name;
   std::string not_ready_reason;  // first waiting/terminated reason (e.g. CrashLoopBackOff)
   std::string creation_timestamp;
+  // What the user's spec was when the pod was made (updates.hpp); empty on a pod made before
+  // pods recorded it, which therefore counts as outdated.
+  std::string group_hash;
+  std::string cluster_hash;
 };
 
 struct observed_service {

@@ -218,6 +218,19 @@ json compute_status(const status_inputs& in) {
     group_index.emplace(p.name, v.groups.size());
     v.groups.push_back({p.name, p.desired, 0, 0});
   }
+  v.updates_known = in.hashes != nullptr;
+  v.upgrade_type = in.upgrade_type;
+  if (in.hashes) {
+    if (v.head && !v.head->deleting) v.head_outdated = v.head->group_hash != in.hashes->head;
+    for (const observed_pod& p : in.pods) {
+      if (p.is_head || p.deleting) continue;
+      auto it = group_index.find(p.group);
+      auto current = in.hashes->groups.find(p.group);
+      if (it == group_index.end() || current == in.hashes->groups.end()) continue;
+      ++(p.group_hash == current->second ? v.groups[it->second].updated
+                                         : v.groups[it->second].outdated);
+    }
+  }
   int64_t available = 0, ready = 0;
   for (const observed_pod& p : in.pods) {
     if (p.is_head || p.deleting || p.phase != "Running") continue;
@@ -250,6 +263,10 @@ json compute_status(const status_inputs& in) {
                       {"desiredReplicas", g.desired},
                       {"availableReplicas", saturate(g.available)},
                       {"readyReplicas", saturate(g.ready)}});
+    if (v.updates_known) {
+      groups.back()["updatedReplicas"] = saturate(g.updated);
+      groups.back()["outdatedReplicas"] = saturate(g.outdated);
+    }
   }
   status["desiredWorkerReplicas"] = desired;
   status["minWorkerReplicas"] = min;
@@ -289,6 +306,7 @@ json compute_status(const status_inputs& in) {
   update_spec_valid(conditions, v);
   update_head_pod_ready(conditions, v);
   update_lifecycle(conditions, v);
+  update_up_to_date(conditions, v);
   status["conditions"] = std::move(conditions);
   return status;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ray/observed.hpp"
+#include "ray/updates.hpp"
 #include "ray/validation.hpp"
 
 namespace ray {
@@ -41,7 +42,11 @@ struct status_inputs {
   // condition: reason (KubeRay's, e.g. "FailedCreateWorkerPod") and message. Empty: none.
   std::string replica_failure_reason;
   std::string replica_failure_message;
-  std::string now;  // RFC 3339, e.g. "2026-01-02T03:04:05Z"
+  // The user-spec hashes of the stored spec (updates.hpp): pods whose hash differs are
+  // outdated. Null: not known, nothing is said about updates.
+  const spec_hashes* hashes = nullptr;
+  std::string upgrade_type;  // the cluster's strategy, for the UpToDate message
+  std::string now;           // RFC 3339, e.g. "2026-01-02T03:04:05Z"
 };
 
 // The complete new status object.

@@ -15,6 +15,7 @@ constexpr const char* type_provisioned = "RayClusterProvisioned";
 constexpr const char* type_replica_failure = "ReplicaFailure";
 constexpr const char* type_suspending = "RayClusterSuspending";
 constexpr const char* type_suspended = "RayClusterSuspended";
+constexpr const char* type_up_to_date = "UpToDate";
 
 // metav1.Condition's schema: reason matches ^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$ (at most
 // 1024 characters), message has at most 32768 bytes. Pod reasons come from the kubelet and
@@ -214,6 +215,35 @@ void update_lifecycle(json& conditions, const cluster_view& v) {
     set_condition(conditions, type_suspending, false, type_suspending, "", v);
   if (has_condition(conditions, type_suspended))
     set_condition(conditions, type_suspended, false, type_suspended, "", v);
+}
+
+void update_up_to_date(json& conditions, const cluster_view& v) {
+  if (!v.updates_known) return;
+  int64_t outdated = v.head_outdated.value_or(false) ? 1 : 0;
+  int64_t pods = v.head_outdated ? 1 : 0;
+  std::string which = outdated ? "the head" : "";
+  for (const group_count& g : v.groups) {
+    outdated += g.outdated;
+    pods += g.outdated + g.updated;
+    if (g.outdated == 0) continue;
+    if (!which.empty()) which += ", ";
+    which += std::to_string(g.outdated) + " of " + std::to_string(g.outdated + g.updated) +
+             " in group " + g.name;
+  }
+  if (outdated == 0) {
+    set_condition(conditions, type_up_to_date, true, "AllPodsUpToDate",
+                  "every pod runs the current spec", v);
+    return;
+  }
+  const bool mixed = outdated < pods;
+  std::string message = std::to_string(outdated) + " of " + std::to_string(pods) +
+                        " pods run an older spec (" + which + "); ";
+  if (v.upgrade_type == "None" || v.upgrade_type.empty())
+    message += "upgradeStrategy None replaces none of them: delete them to replace them";
+  else
+    message += "upgradeStrategy " + v.upgrade_type + " is replacing them";
+  set_condition(conditions, type_up_to_date, false, mixed ? "MixedTemplates" : "AllPodsOutdated",
+                message, v);
 }
 
 }  // namespace ray::status_detail

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ struct group_count {
   int64_t desired = 0;
   int64_t available = 0;
   int64_t ready = 0;
+  int64_t updated = 0;   // alive pods made from the group's current spec
+  int64_t outdated = 0;  // alive pods made from an older one
 };
 
 // Everything the conditions are decided from.
@@ -40,7 +43,10 @@ struct cluster_view {
   std::vector<group_count> groups;     // spec order
   std::string replica_failure_reason;  // empty with the message: no failure
   std::string replica_failure_message;
-  std::string missing_children;  // "" when every needed child exists, else what is missing
+  std::string missing_children;       // "" when every needed child exists, else what is missing
+  bool updates_known = false;         // the spec hashes were given
+  std::optional<bool> head_outdated;  // unset: no head pod
+  std::string upgrade_type;
 };
 
 // Running, ready and not on its way out.
@@ -64,5 +70,7 @@ void update_head_pod_ready(nlohmann::json& conditions, const cluster_view& v);
 void update_ready(nlohmann::json& conditions, const cluster_view& v);
 // Provisioned, ReplicaFailure, Suspending and Suspended: what is left for a valid spec.
 void update_lifecycle(nlohmann::json& conditions, const cluster_view& v);
+// UpToDate: whether every pod was made from the current spec, and if not, which are not.
+void update_up_to_date(nlohmann::json& conditions, const cluster_view& v);
 
 }  // namespace ray::status_detail

@@ -190,6 +190,45 @@ void check_group_name(checker& c, const json& group, const std::string& path,
               "(<cluster>-<group>-worker-<5 characters>) fit in 63 characters");
 }
 
+// An int-or-string of a rolling update: a non-negative integer, or a percentage like "25%".
+void check_int_or_percent(checker& c, const json& parent, const char* key,
+                          const std::string& parent_path) {
+  auto it = parent.find(key);
+  if (it == parent.end() || it->is_null()) return;
+  const std::string path = field_path(parent_path, key);
+  if (it->is_number()) {
+    const double v = it->get<double>();
+    if (v < 0 || v != std::floor(v))
+      c.add(path, "must be a non-negative integer, not " + quoted(*it));
+    return;
+  }
+  const std::string s = it->is_string() ? it->get<std::string>() : std::string();
+  const std::string digits = !s.empty() && s.back() == '%' ? s.substr(0, s.size() - 1) : s;
+  if (digits.empty() || digits.size() > 9 ||
+      digits.find_first_not_of("0123456789") != std::string::npos)
+    c.add(path,
+          "must be a non-negative integer or a percentage such as \"25%\", not " + quoted(*it));
+}
+
+void check_upgrade_strategy(checker& c, const json& parent, const std::string& parent_path) {
+  const json* strategy = c.object(parent, "upgradeStrategy", parent_path);
+  if (!strategy) return;
+  const std::string path = field_path(parent_path, "upgradeStrategy");
+  c.one_of(*strategy, "type", path, {"None", "Recreate", "RollingUpdate"});
+  if (const json* rolling = c.object(*strategy, "rollingUpdate", path)) {
+    const std::string rpath = field_path(path, "rollingUpdate");
+    check_int_or_percent(c, *rolling, "maxUnavailable", rpath);
+    check_int_or_percent(c, *rolling, "maxSurge", rpath);
+    auto zero = [&](const char* key) {
+      auto it = rolling->find(key);
+      return it != rolling->end() && ((it->is_number() && it->get<double>() == 0) ||
+                                      (it->is_string() && (*it == "0" || *it == "0%")));
+    };
+    if (zero("maxUnavailable") && zero("maxSurge"))
+      c.add(rpath, "maxUnavailable and maxSurge must not both be 0: nothing could be replaced");
+  }
+}
+
 void check_worker_group(checker& c, const json& group, const std::string& path,
                         validation_detail::template_rules rules) {
   // replicas above maxReplicas is allowed: it is clamped, as KubeRay does, because users and
@@ -206,6 +245,7 @@ void check_worker_group(checker& c, const json& group, const std::string& path,
   rules.has_num_cpus = check_ray_fields(c, group, path);
   if (const json* strategy = c.object(group, "scaleStrategy", path))
     c.array_of(*strategy, "workersToDelete", path + ".scaleStrategy", json::value_t::string);
+  check_upgrade_strategy(c, group, path);
   validation_detail::check_pod_template(c, group, path, rules);
 }
 
@@ -217,6 +257,7 @@ void check_spec(checker& c, const json& spec, const std::string& cluster) {
     c.one_of(*service, "type", "spec.headService", {"ClusterIP", "NodePort", "LoadBalancer"});
   c.string_map(spec, "headServiceAnnotations", "spec");
   check_autoscaler_options(c, spec);
+  check_upgrade_strategy(c, spec, "spec");
 
   validation_detail::template_rules rules;
   rules.autoscaling = is_true(spec, "enableInTreeAutoscaling");

@@ -24,8 +24,18 @@ struct group_fixture : actor_fixture {
   }
   ~group_fixture() override { caf::anon_send_exit(group, caf::exit_reason::user_shutdown); }
 
+  // The update the next want() carries (ray/updates.hpp).
+  std::string hash;
+  ray::upgrade_strategy strategy;
+  bool head_current = true;
+  std::string recreate_to;
+
   void want(int64_t desired, std::vector<std::string> to_delete = {}, bool autoscaling = false) {
     group_spec gs;
+    gs.group_hash = hash;
+    gs.strategy = strategy;
+    gs.head_current = head_current;
+    gs.recreate_to = recreate_to;
     gs.group = "workers";
     gs.ns = "ns";
     gs.desired = desired;
@@ -45,7 +55,21 @@ struct group_fixture : actor_fixture {
     caf::anon_send(group, actors::pod_atom::value, actors::apply_atom::value, std::move(p));
   }
   std::string created_name(size_t index) const { return port.requests.at(index).write.name; }
+  // Pods whose deletes were sent; each create's pod, shown Running and ready.
+  std::set<std::string> deleted() const {
+    std::set<std::string> out;
+    for (auto i : port.find("delete", "pods")) out.insert(port.requests[i].write.name);
+    return out;
+  }
 };
+
+actors::pod_ptr made_from(const std::string& name, const std::string& hash, bool ready = true,
+                          const std::string& cluster_hash = "") {
+  auto p = std::make_shared<ray::observed_pod>(*pod(name, "workers", "Running", ready));
+  p->group_hash = hash;
+  p->cluster_hash = cluster_hash.empty() ? "c-" + hash : cluster_hash;
+  return p;
+}
 
 }  // namespace
 
@@ -165,4 +189,91 @@ TEST_CASE("actors: a create that keeps failing backs off, with one timer armed",
     CHECK(e.reason == "FailedToCreateWorkerPod");
     CHECK(e.message == f.cluster_heard->events.front().message);
   }
+}
+
+TEST_CASE("actors: with upgradeStrategy None, outdated pods stay and count as pods", "[actors]") {
+  group_fixture f;
+  f.pods({made_from("w-a", "old"), made_from("w-b", "old")});
+  f.hash = "new";
+  f.want(2);
+  f.settle();
+  f.advance(120s);
+  CHECK(f.port.requests.empty());
+}
+
+TEST_CASE(
+    "actors: a rolling update surges by one, and an old pod goes only once a new one is ready",
+    "[actors]") {
+  group_fixture f;
+  f.pods({made_from("w-a", "old"), made_from("w-b", "old"), made_from("w-c", "old")});
+  f.hash = "new";
+  f.strategy.type = ray::upgrade_type::rolling_update;
+  f.strategy.max_surge = 1;
+  f.strategy.max_unavailable = 0;
+
+  SECTION("nothing moves while the head is not yet current") {
+    f.head_current = false;
+    f.want(3);
+    f.settle();
+    f.advance(120s);
+    CHECK(f.port.requests.empty());
+  }
+  SECTION("one new pod, then one old one per new one ready") {
+    f.want(3);
+    f.settle();
+    auto creates = f.port.find("create", "pods");
+    REQUIRE(creates.size() == 1);  // 3 + maxSurge 1
+    CHECK(f.deleted().empty());    // maxUnavailable 0: every old pod is needed
+    const std::string first = f.created_name(creates[0]);
+    f.port.succeed(creates[0]);
+    f.shows(made_from(first, "new", /*ready=*/false));
+    f.advance(100ms);
+    CHECK(f.port.count("create", "pods") == 1);
+    CHECK(f.deleted().empty());  // the new pod is not ready yet
+
+    f.shows(made_from(first, "new", true));
+    f.advance(100ms);
+    REQUIRE(f.deleted().size() == 1);
+    const std::string gone = *f.deleted().begin();
+    CHECK(gone.rfind("w-", 0) == 0);
+    for (auto i : f.port.find("delete", "pods")) f.port.succeed(i);
+    f.shows(made_from(gone, "old", true));  // still shown: not yet terminating
+    f.advance(100ms);
+    CHECK(f.port.count("delete", "pods") == 1);  // its delete is not repeated
+    CHECK(f.port.count("create", "pods") == 1);  // 4 pods: the budget is spent
+    caf::anon_send(f.group, actors::pod_atom::value, actors::remove_atom::value,
+                   made_from(gone, "old"));
+    f.advance(100ms);
+    CHECK(f.port.count("create", "pods") == 2);  // room for the next new pod
+  }
+}
+
+TEST_CASE("actors: a rolling update with maxUnavailable 1 replaces an old pod before its successor",
+          "[actors]") {
+  group_fixture f;
+  f.pods({made_from("w-a", "old"), made_from("w-b", "old"), made_from("w-c", "old", false)});
+  f.hash = "new";
+  f.strategy.type = ray::upgrade_type::rolling_update;
+  f.strategy.max_surge = 0;
+  f.strategy.max_unavailable = 1;
+  f.want(3);
+  f.settle();
+  // 2 ready of 3, and 2 must stay: only the unready old pod may go, and nothing surges.
+  CHECK(f.deleted() == std::set<std::string>{"w-c"});
+  CHECK(f.port.count("create", "pods") == 0);
+}
+
+TEST_CASE("actors: a Recreate round deletes every pod not made for the new cluster spec at once",
+          "[actors]") {
+  group_fixture f;
+  // This group's own spec did not change; the cluster's did.
+  f.pods({made_from("w-a", "same", true, "c-old"), made_from("w-b", "same", true, "c-old"),
+          made_from("w-new", "same", true, "c-new")});
+  f.hash = "same";
+  f.strategy.type = ray::upgrade_type::recreate;
+  f.recreate_to = "c-new";
+  f.want(3);
+  f.settle();
+  CHECK(f.deleted() == std::set<std::string>{"w-a", "w-b"});
+  CHECK(f.port.count("create", "pods") == 2);  // replaced together, not one by one
 }

@@ -67,7 +67,8 @@ TEST_CASE("head statefulset: name, selector, service, policies and the head temp
   CHECK(spec["selector"] == json::parse(R"({"matchLabels":
       {"ray.io/cluster": "basic-ray-cluster", "ray.io/node-type": "head"}})"));
   CHECK(spec["podManagementPolicy"] == "Parallel");
-  CHECK(spec["updateStrategy"] == json{{"type", "RollingUpdate"}});
+  // The operator replaces the head itself, as the cluster's upgradeStrategy says.
+  CHECK(spec["updateStrategy"] == json{{"type", "OnDelete"}});
   CHECK(spec["template"] == desired_head_pod_template(cluster));
   for (const auto& [key, value] : spec["selector"]["matchLabels"].items()) {
     CHECK(spec["template"]["metadata"]["labels"][key] == value);

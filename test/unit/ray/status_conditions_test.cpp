@@ -214,3 +214,41 @@ TEST_CASE("status: conditions of other types are kept") {
   CHECK(cond_status(s, "example.com/Audited") == "True/Done");
   CHECK(s["conditions"].size() == 5);
 }
+
+TEST_CASE("status: pods made from an older spec are counted per group and make UpToDate False") {
+  cluster_fixture f;
+  f.ready_pods();
+  f.hashes = spec_hashes{"h-head", {{"small-worker", "h-new"}}, "c"};
+  for (auto& p : f.pods) p.group_hash = p.is_head ? "h-head" : "h-new";
+  json s = f.reconcile(t1);
+  CHECK(cond_status(s, "UpToDate") == "True/AllPodsUpToDate");
+  CHECK(s["workerGroups"][0]["updatedReplicas"] == 2);
+  CHECK(s["workerGroups"][0]["outdatedReplicas"] == 0);
+
+  f.pods[1].group_hash = "h-old";
+  s = f.reconcile(t2);
+  CHECK(cond_status(s, "UpToDate") == "False/MixedTemplates");
+  CHECK(condition(s, "UpToDate")["message"] ==
+        "1 of 3 pods run an older spec (1 of 2 in group small-worker); upgradeStrategy None "
+        "replaces none of them: delete them to replace them");
+  CHECK(s["workerGroups"][0]["updatedReplicas"] == 1);
+  CHECK(s["workerGroups"][0]["outdatedReplicas"] == 1);
+  CHECK(s["state"] == "ready");  // outdated pods still serve
+
+  // A pod made before pods recorded their spec cannot show it is current.
+  for (auto& p : f.pods) p.group_hash.clear();
+  f.upgrade_type = "RollingUpdate";
+  s = f.reconcile(t3);
+  CHECK(cond_status(s, "UpToDate") == "False/AllPodsOutdated");
+  CHECK(condition(s, "UpToDate")["message"] ==
+        "3 of 3 pods run an older spec (the head, 2 of 2 in group small-worker); upgradeStrategy "
+        "RollingUpdate is replacing them");
+}
+
+TEST_CASE("status: without the spec hashes nothing is said about updates") {
+  cluster_fixture f;
+  f.ready_pods();
+  json s = f.reconcile(t1);
+  CHECK(cond_status(s, "UpToDate") == "absent");
+  CHECK_FALSE(s["workerGroups"][0].contains("updatedReplicas"));
+}

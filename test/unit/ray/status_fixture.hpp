@@ -97,6 +97,8 @@ struct cluster_fixture {
   std::optional<observed_service> service = head_service();
   std::vector<spec_problem> problems;
   std::string failure_reason, failure_message;
+  std::optional<spec_hashes> hashes;  // set: updates are reported
+  std::string upgrade_type = "None";
 
   json reconcile(const std::string& now) {
     json defaulted = stored;
@@ -109,6 +111,8 @@ struct cluster_fixture {
     in.head_service = service;
     in.replica_failure_reason = failure_reason;
     in.replica_failure_message = failure_message;
+    if (hashes) in.hashes = &*hashes;
+    in.upgrade_type = upgrade_type;
     in.now = now;
     json status = compute_status(in);
     stored["status"] = status;

@@ -50,8 +50,9 @@ json& worker_container(json& rc) {
 
 }  // namespace
 
-TEST_CASE("validation: the seed and the full v1 example are valid as written") {
-  for (const char* path : {"examples/raycluster-seed.yaml", "examples/raycluster-v1-full.yaml"}) {
+TEST_CASE("validation: every example is valid as written") {
+  for (const char* path : {"examples/raycluster-seed.yaml", "examples/raycluster-v1-full.yaml",
+                           "examples/raycluster-rolling-update.yaml"}) {
     INFO(path);
     auto problems = validate(load_manifest(path));
     INFO(ray::summarize(problems));
@@ -548,4 +549,31 @@ TEST_CASE("summarize: one line naming every problem") {
   CHECK(ray::summarize({{"spec.suspend", "must be a boolean"}}) ==
         "1 problem: spec.suspend: must be a boolean");
   CHECK(ray::summarize({{"a", "x"}, {"b", "y"}, {"c", "z"}}) == "3 problems: a: x; b: y; c: z");
+}
+
+TEST_CASE("validation: upgradeStrategy takes None, Recreate or RollingUpdate, and sane budgets") {
+  json rc = base();
+  rc["spec"]["upgradeStrategy"] = {{"type", "RollingUpdate"},
+                                   {"rollingUpdate", {{"maxUnavailable", "25%"}, {"maxSurge", 2}}}};
+  rc["spec"]["workerGroupSpecs"][0]["upgradeStrategy"] = {{"type", "None"}};
+  CHECK(validate(rc).empty());
+
+  json bad = base();
+  bad["spec"]["upgradeStrategy"] = {{"type", "Rolling"}};
+  CHECK(only_problem(bad).field == "spec.upgradeStrategy.type");
+
+  bad = base();
+  bad["spec"]["workerGroupSpecs"][0]["upgradeStrategy"] = {
+      {"type", "RollingUpdate"}, {"rollingUpdate", {{"maxSurge", "lots"}}}};
+  auto p = only_problem(bad);
+  CHECK(p.field == "spec.workerGroupSpecs[0].upgradeStrategy.rollingUpdate.maxSurge");
+  CHECK(p.message ==
+        "must be a non-negative integer or a percentage such as \"25%\", not \"lots\"");
+
+  bad = base();
+  bad["spec"]["upgradeStrategy"] = {{"type", "RollingUpdate"},
+                                    {"rollingUpdate", {{"maxUnavailable", 0}, {"maxSurge", "0%"}}}};
+  p = only_problem(bad);
+  CHECK(p.field == "spec.upgradeStrategy.rollingUpdate");
+  CHECK(p.message == "maxUnavailable and maxSurge must not both be 0: nothing could be replaced");
 }
