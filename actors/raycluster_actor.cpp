@@ -113,6 +113,7 @@ raycluster_actor::behavior_type raycluster(cluster_self self, caf::actor supervi
       },
       [=](pod_atom, remove_atom, pod_ptr& pod) {
         self->state.pods.erase(pod->name);
+        self->state.update_deleted_uids.erase(pod->uid);
         forward_pod(self, pod, true);
         trigger(self, lazily);
       },

@@ -14,6 +14,7 @@
 #include "ray/children.hpp"
 #include "ray/constants.hpp"
 #include "ray/defaults.hpp"
+#include "ray/workloads.hpp"
 
 namespace actors {
 
@@ -25,6 +26,20 @@ nlohmann::json metadata_that_matters(const nlohmann::json& raycluster) {
           {"annotations", meta.value("annotations", nlohmann::json())},
           {"uid", meta.value("uid", nlohmann::json())}};
 }
+
+}  // namespace
+
+int64_t group_desired_pods(const nlohmann::json& defaulted, const nlohmann::json& g) {
+  const auto& spec = defaulted["spec"];
+  const int64_t min = g.value("minReplicas", int64_t{0});
+  const int64_t max = g.value("maxReplicas", ray::default_max_replicas);
+  const int64_t replicas = std::clamp(g.value("replicas", min), min, max);
+  return spec.value("suspend", false) || g.value("suspend", false)
+             ? 0
+             : replicas * g.value("numOfHosts", int64_t{1});
+}
+
+namespace {
 
 // Rebuilds what follows from the spec, only when the spec (or the metadata that shapes the
 // children) changed since the last build.
@@ -51,7 +66,6 @@ void refresh_derived(cluster_self self) {
   const auto& spec = d.defaulted["spec"];
   auto add = [&](nlohmann::json desired) {
     if (desired.is_null()) return;
-    if (desired.value("kind", "") == "StatefulSet") add_test_env(desired, st.options);
     d.children.push_back({desired.value("kind", ""), k8s::name(desired),
                           k8s::annotation(desired, ray::annotation_spec_hash).value_or("")});
   };
@@ -62,27 +76,36 @@ void refresh_derived(cluster_self self) {
     add(ray::desired_autoscaler_role(d.defaulted));
     add(ray::desired_autoscaler_role_binding(d.defaulted));
   }
-  add(ray::desired_head_statefulset(d.defaulted, d.hashes));
+  nlohmann::json head = ray::desired_head_statefulset(d.defaulted, d.hashes);
+  add_test_env(head, st.options, true);
+  add(std::move(head));
 
-  const bool suspended = spec.value("suspend", false);
   const bool autoscaling = spec.value("enableInTreeAutoscaling", false);
   const auto& groups = spec["workerGroupSpecs"];
   for (size_t i = 0; i < groups.size(); ++i) {
     const auto& g = groups[i];
+    const std::string name = g.value("groupName", "");
+    const auto kind = ray::group_workload_kind(g);
+    d.group_kinds[name] = kind;
+    if (kind != ray::workload_kind::pod) {
+      // A controller runs this group's pods: it is a child like the others.
+      nlohmann::json workload = ray::desired_worker_workload(d.defaulted, i, d.hashes,
+                                                             group_desired_pods(d.defaulted, g));
+      add_test_env(workload, st.options, false);
+      d.workload_groups[k8s::name(workload)] = name;
+      add(std::move(workload));
+      continue;
+    }
     group_spec gs;
-    gs.group = g.value("groupName", "");
+    gs.group = name;
     gs.ns = st.key.ns;
-    const int64_t min = g.value("minReplicas", int64_t{0});
-    const int64_t max = g.value("maxReplicas", ray::default_max_replicas);
-    const int64_t replicas = std::clamp(g.value("replicas", min), min, max);
-    gs.desired =
-        suspended || g.value("suspend", false) ? 0 : replicas * g.value("numOfHosts", int64_t{1});
+    gs.desired = group_desired_pods(d.defaulted, g);
     for (const auto& n :
          g.value("/scaleStrategy/workersToDelete"_json_pointer, nlohmann::json::array()))
       if (n.is_string()) gs.workers_to_delete.push_back(n.get<std::string>());
     gs.autoscaling = autoscaling;
     nlohmann::json pod = ray::desired_worker_pod(d.defaulted, i, d.hashes);
-    add_test_env(pod, st.options);
+    add_test_env(pod, st.options, true);
     gs.pod = std::make_shared<const nlohmann::json>(std::move(pod));
     gs.group_hash = d.hashes.groups[gs.group];
     gs.strategy = ray::group_upgrade_strategy(d.defaulted, g, gs.desired);
@@ -103,10 +126,37 @@ std::string fingerprint(const group_spec& gs) {
   return f;
 }
 
-void ensure_groups(cluster_self self, const update_plan& plan) {
+// Groups whose pods were made by another kind of owner than the group's workloadKind names: the
+// kind was changed on a group that has pods. Nothing of such a group is touched.
+std::map<std::string, std::string> kind_conflicts(cluster_self self) {
+  auto& st = self->state;
+  std::map<std::string, std::string> out;
+  for (const auto& [name, p] : st.pods) {
+    if (p->is_head || p->deleting || out.count(p->group)) continue;
+    auto kind = st.derived.group_kinds.find(p->group);
+    if (kind == st.derived.group_kinds.end()) continue;  // a removed group's pods
+    const char* expected = kind->second == ray::workload_kind::deployment    ? "ReplicaSet"
+                           : kind->second == ray::workload_kind::statefulset ? "StatefulSet"
+                                                                             : "RayCluster";
+    if (p->owner_kind.empty() || p->owner_kind == expected) continue;
+    const std::string was = p->owner_kind == "RayCluster"   ? "Pod"
+                            : p->owner_kind == "ReplicaSet" ? "Deployment"
+                                                            : p->owner_kind;
+    out[p->group] = "the workloadKind of group " + p->group + " changed from " + was + " to " +
+                    ray::to_string(kind->second) +
+                    " while it has pods; a group's kind cannot change: set it back, or remove "
+                    "the group and add one under a new name";
+  }
+  return out;
+}
+
+void ensure_groups(cluster_self self, const update_plan& plan,
+                   const std::map<std::string, std::string>& conflicts) {
   auto& st = self->state;
   std::set<std::string> present;
+  for (const auto& [group, why] : conflicts) present.insert(group);  // left as they are
   for (auto gs : st.derived.groups) {
+    if (conflicts.count(gs.group)) continue;
     gs.recreate_to = plan.recreate_to;
     gs.head_current = plan.head_current;
     present.insert(gs.group);
@@ -222,8 +272,25 @@ outcome reconcile(cluster_self self) {
   outcome result = ensure_defaults(self, waiting);
   if (waiting) return result;
 
+  const auto conflicts = kind_conflicts(self);
+  for (const auto& [group, why] : conflicts) {
+    auto& failure = st.group_failures[group];
+    if (failure.second == why) continue;
+    failure = {"WorkloadKindChanged", why};
+    spdlog::warn("RayCluster {}: {}", st.key.str(), why);
+    record(self, "Warning", "WorkloadKindChanged", why);
+  }
+  for (auto it = st.group_failures.begin(); it != st.group_failures.end();)
+    if (it->second.first == "WorkloadKindChanged" && !conflicts.count(it->first))
+      it = st.group_failures.erase(it);
+    else
+      ++it;
+
   std::vector<ray::child_status> children;
   for (const auto& desired : st.derived.children) {
+    if (auto g = st.derived.workload_groups.find(desired.name);
+        g != st.derived.workload_groups.end() && conflicts.count(g->second))
+      continue;
     ray::child_status status;
     status.kind = desired.kind;
     status.name = desired.name;
@@ -240,7 +307,7 @@ outcome reconcile(cluster_self self) {
   }
   const update_plan plan = plan_updates(self);
   result.merge(ensure_head_update(self, plan));
-  ensure_groups(self, plan);
+  ensure_groups(self, plan, conflicts);
   result.merge(write_status(self, std::move(children)));
   if (auto due = st.ledger.next_due())
     result.merge(

@@ -12,6 +12,7 @@
 #include "actors/raycluster_actor.hpp"
 #include "ray/status.hpp"
 #include "ray/validation.hpp"
+#include "ray/workloads.hpp"
 
 namespace actors {
 
@@ -30,7 +31,9 @@ struct derived_view {
   };
   std::vector<child> children;  // in the order they are created
   std::vector<group_spec> groups;
-  ray::spec_hashes hashes;  // of the stored spec (ray/updates.hpp)
+  ray::spec_hashes hashes;                                // of the stored spec (ray/updates.hpp)
+  std::map<std::string, ray::workload_kind> group_kinds;  // by group
+  std::map<std::string, std::string> workload_groups;     // Deployment/StatefulSet -> group
   ray::upgrade_type head_upgrade = ray::upgrade_type::none;
 };
 
@@ -68,7 +71,7 @@ struct cluster_state {
   std::optional<api_port::clock::time_point> status_written_at;
   std::string defaults_written_rv;  // the version our defaults write produced
   std::string recreate_round;       // the cluster hash a Recreate round replaces pods towards
-  std::string head_deleted_uid;     // the head pod an update deleted (never deleted twice)
+  std::set<std::string> update_deleted_uids;  // pods an update deleted (never deleted twice)
 
   std::map<std::string, worker_group_actor> groups;
   std::map<std::string, std::string> sent_group_specs;  // a fingerprint of what each got last
@@ -95,7 +98,11 @@ update_plan plan_updates(cluster_self self);
 // Deletes the head pod when the strategy replaces it (its StatefulSet makes the new one).
 outcome ensure_head_update(cluster_self self, const update_plan& plan);
 // Testing only (--fault-injection): the extra env var a "different operator build" derives.
-void add_test_env(nlohmann::json& object, const raycluster_options& options);
+// `rehash`: the object's spec hash is of the derived object (not of what the user wrote).
+void add_test_env(nlohmann::json& object, const raycluster_options& options, bool rehash);
+
+// raycluster_reconcile.cpp: clamp(replicas) x numOfHosts, 0 when suspended.
+int64_t group_desired_pods(const nlohmann::json& defaulted, const nlohmann::json& group);
 
 // raycluster_writes.cpp: each returns what its step needs next.
 outcome ensure_child(cluster_self self, const derived_view::child& desired,

@@ -9,6 +9,7 @@
 #include "actors/raycluster_state.hpp"
 #include "ray/children.hpp"
 #include "ray/constants.hpp"
+#include "ray/workloads.hpp"
 
 namespace actors {
 
@@ -55,59 +56,80 @@ update_plan plan_updates(cluster_self self) {
   return plan;
 }
 
-outcome ensure_head_update(cluster_self self, const update_plan& plan) {
-  auto& st = self->state;
-  const auto* head = live_head(st);
-  if (!head || head->uid == st.head_deleted_uid) return outcome::done();
-  bool replace = false;
-  switch (st.derived.head_upgrade) {
-    case ray::upgrade_type::recreate:
-      replace = !plan.recreate_to.empty() && head->cluster_hash != plan.recreate_to;
-      break;
-    case ray::upgrade_type::rolling_update:
-      replace = outdated(st, *head);
-      break;
-    case ray::upgrade_type::none:
-      break;
-  }
-  if (!replace) return outcome::done();
-  // Only once the StatefulSet carries the new template, or it would make the old pod again.
-  const std::string sts = child_key("StatefulSet", ray::head_statefulset_name(st.key.name));
-  auto child = st.children.find(sts);
-  std::string desired_hash;
+namespace {
+
+// Whether the StatefulSet `name` carries the template it should: deleting its pod before then
+// would make the old pod again.
+bool statefulset_current(const cluster_state& st, const std::string& name) {
+  const std::string key = child_key("StatefulSet", name);
+  auto child = st.children.find(key);
+  if (child == st.children.end() || st.ledger.in_flight(key) || st.ledger.settling(key))
+    return false;
   for (const auto& c : st.derived.children)
-    if (c.kind == "StatefulSet") desired_hash = c.hash;
-  if (child == st.children.end() || child->second->spec_hash != desired_hash ||
-      st.ledger.in_flight(sts) || st.ledger.settling(sts))
-    return outcome::done();  // the StatefulSet's event brings the next reconcile
-  const std::string key = child_key("Pod", head->name);
+    if (c.kind == "StatefulSet" && c.name == name) return child->second->spec_hash == c.hash;
+  return false;
+}
+
+// Deletes a pod a StatefulSet makes again, as an update replaces it. Each pod once.
+void replace_pod(cluster_self self, const ray::observed_pod& pod, const std::string& why) {
+  auto& st = self->state;
+  if (st.update_deleted_uids.count(pod.uid)) return;
+  const std::string key = child_key("Pod", pod.name);
   const auto now = st.port->now();
-  if (!st.ledger.may_write(key, now)) return outcome::done();  // in flight, or backing off
+  if (!st.ledger.may_write(key, now)) return;  // in flight, or backing off
   write_request w;
   w.verb = "delete";
   w.type = k8s::resources::pods;
   w.ns = st.key.ns;
-  w.name = head->name;
-  w.delete_opts.precondition_uid = head->uid;  // never a newer head that reuses the name
-  w.reason = std::string("upgradeStrategy ") + ray::to_string(st.derived.head_upgrade) + ": " +
-             head_delete_reason;
+  w.name = pod.name;
+  w.delete_opts.precondition_uid = pod.uid;  // never a newer pod that reuses the name
+  w.reason = why;
   const uint64_t ticket = st.next_ticket++;
   st.ledger.begin(key, ticket, now, "delete");
-  st.head_deleted_uid = head->uid;
+  st.update_deleted_uids.insert(pod.uid);
   st.port->write(std::move(w), handle(self), ticket);
-  return outcome::done();
 }
 
-void add_test_env(nlohmann::json& object, const raycluster_options& options) {
+}  // namespace
+
+outcome ensure_head_update(cluster_self self, const update_plan& plan) {
+  auto& st = self->state;
+  const auto type = st.derived.head_upgrade;
+  const std::string why =
+      std::string("upgradeStrategy ") + ray::to_string(type) + ": " + head_delete_reason;
+  for (const auto& [name, p] : st.pods) {
+    if (p->deleting) continue;
+    if (p->is_head) {
+      const bool replace = type == ray::upgrade_type::recreate
+                               ? !plan.recreate_to.empty() && p->cluster_hash != plan.recreate_to
+                               : type == ray::upgrade_type::rolling_update && outdated(st, *p);
+      if (replace && statefulset_current(st, ray::head_statefulset_name(st.key.name)))
+        replace_pod(self, *p, why);
+      continue;
+    }
+    // A Recreate round also takes the pods of StatefulSet groups (OnDelete): their controller
+    // makes them again from the new template. Deployments replace their own.
+    auto kind = st.derived.group_kinds.find(p->group);
+    if (plan.recreate_to.empty() || p->cluster_hash == plan.recreate_to ||
+        kind == st.derived.group_kinds.end() || kind->second != ray::workload_kind::statefulset)
+      continue;
+    if (statefulset_current(st, ray::worker_workload_name(st.key.name, p->group)))
+      replace_pod(self, *p, "upgradeStrategy Recreate: the pod was made from an older spec");
+  }
+  return outcome::done();  // the pods' and StatefulSets' events bring the next reconcile
+}
+
+void add_test_env(nlohmann::json& object, const raycluster_options& options, bool rehash) {
   const auto eq = options.test_pod_env.find('=');
   if (eq == std::string::npos || object.is_null()) return;
-  const bool sts = object.value("kind", "") == "StatefulSet";
-  nlohmann::json& spec = sts ? object["spec"]["template"]["spec"] : object["spec"];
+  const bool pod = object.value("kind", "") == "Pod";
+  nlohmann::json& spec = pod ? object["spec"] : object["spec"]["template"]["spec"];
   for (auto& c : spec["containers"])
     c["env"].push_back({{"name", options.test_pod_env.substr(0, eq)},
                         {"value", options.test_pod_env.substr(eq + 1)}});
-  // The object's own hash covers what it now is.
-  object["metadata"]["annotations"][ray::annotation_spec_hash] = ray::desired_spec_hash(object);
+  // A hash of the derived object covers what it now is.
+  if (rehash)
+    object["metadata"]["annotations"][ray::annotation_spec_hash] = ray::desired_spec_hash(object);
 }
 
 }  // namespace actors

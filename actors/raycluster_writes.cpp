@@ -12,6 +12,7 @@
 #include "ray/children.hpp"
 #include "ray/constants.hpp"
 #include "ray/defaults.hpp"
+#include "ray/workloads.hpp"
 
 namespace actors {
 
@@ -25,6 +26,7 @@ constexpr const char* defaults_key = "defaults";
 const k8s::resource* resource_of(const std::string& kind) {
   if (kind == "Service") return &k8s::resources::services;
   if (kind == "StatefulSet") return &k8s::resources::statefulsets;
+  if (kind == "Deployment") return &k8s::resources::deployments;
   if (kind == "ServiceAccount") return &k8s::resources::serviceaccounts;
   if (kind == "Role") return &k8s::resources::roles;
   if (kind == "RoleBinding") return &k8s::resources::rolebindings;
@@ -38,9 +40,18 @@ nlohmann::json build_desired(const derived_view& d, const raycluster_options& op
   if (kind == "Service") {
     candidates.push_back(ray::desired_head_service(defaulted));
     candidates.push_back(ray::desired_workers_service(defaulted));
-  } else if (kind == "StatefulSet") {
+  } else if (kind == "StatefulSet" && name == ray::head_statefulset_name(k8s::name(defaulted))) {
     candidates.push_back(ray::desired_head_statefulset(defaulted, d.hashes));
-    add_test_env(candidates.back(), options);
+    add_test_env(candidates.back(), options, true);
+  } else if (kind == "StatefulSet" || kind == "Deployment") {
+    const auto& groups = defaulted["spec"]["workerGroupSpecs"];
+    for (size_t i = 0; i < groups.size(); ++i) {
+      if (ray::worker_workload_name(k8s::name(defaulted), groups[i].value("groupName", "")) != name)
+        continue;
+      candidates.push_back(ray::desired_worker_workload(defaulted, i, d.hashes,
+                                                        group_desired_pods(defaulted, groups[i])));
+      add_test_env(candidates.back(), options, false);
+    }
   } else if (kind == "ServiceAccount") {
     candidates.push_back(ray::desired_autoscaler_service_account(defaulted));
   } else if (kind == "Role") {
@@ -297,20 +308,21 @@ bool on_written(cluster_self self, uint64_t ticket, write_result& r) {
   if (!key) return false;  // overdue: already counted as failed
   const auto* entry = st.ledger.find(*key);
   const bool created = entry && entry->written == "create";
-  if (entry && entry->written == "delete") {  // the head pod, replaced by an update
+  if (entry && entry->written == "delete") {  // a pod an update replaces
     const bool gone = r.ok() || r.error->kind() == k8s::error_kind::not_found ||
                       r.error->kind() == k8s::error_kind::conflict;
     if (gone) {
       st.ledger.succeeded(ticket, {}, now);
       st.ledger.forget(*key);
       if (r.ok())
-        record(self, "Normal", "DeletedHeadPod",
-               "Deleted head Pod " + key->substr(4) + ": it was made from an older spec");
+        record(self, "Normal", "DeletedPodForUpdate",
+               "Deleted Pod " + key->substr(4) + ": it was made from an older spec");
     } else {
       st.ledger.failed(ticket, *r.error, now);
-      st.head_deleted_uid.clear();  // tried again once the backoff allows
-      record(self, "Warning", "FailedToDeleteHeadPod",
-             "Failed to delete head Pod " + key->substr(4) + ": " + r.error->describe());
+      auto pod = st.pods.find(key->substr(4));
+      if (pod != st.pods.end()) st.update_deleted_uids.erase(pod->second->uid);  // retried later
+      record(self, "Warning", "FailedToDeletePodForUpdate",
+             "Failed to delete Pod " + key->substr(4) + ": " + r.error->describe());
     }
     return true;
   }

@@ -16,15 +16,23 @@ using detail::member;
 using detail::text;
 using nlohmann::json;
 
-namespace {
+namespace detail {
 
-json owner_references(const json& cluster) {
+json controller_owner_references(const json& cluster) {
   k8s::owner_reference ref = k8s::make_controller_reference(cluster);
   // The stored version, whichever version the RayCluster was read at: an ownerReference to
   // v1alpha1 would stop resolving if that version is ever no longer served.
   ref.api_version = std::string(api_group) + "/" + storage_version;
   ref.kind = kind;
   return json::array({ref.to_json()});
+}
+
+}  // namespace detail
+
+namespace {
+
+json owner_references(const json& cluster) {
+  return detail::controller_owner_references(cluster);
 }
 
 json metadata(const json& cluster, const std::string& name, json labels) {

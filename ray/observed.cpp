@@ -81,6 +81,7 @@ observed_pod reduce_pod(const json& pod) {
   out.uid = k8s::uid(pod);
   out.resource_version = k8s::resource_version(pod);
   out.creation_timestamp = k8s::creation_timestamp(pod);
+  if (auto owner = k8s::controller_of(pod)) out.owner_kind = owner->kind;
   out.group_hash = k8s::annotation(pod, annotation_group_spec_hash).value_or("");
   out.cluster_hash = k8s::annotation(pod, annotation_cluster_spec_hash).value_or("");
   out.group = k8s::label(pod, label_group).value_or("");

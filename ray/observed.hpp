@@ -31,6 +31,8 @@ struct observed_pod {
   // pods recorded it, which therefore counts as outdated.
   std::string group_hash;
   std::string cluster_hash;
+  // Kind of its controller: RayCluster (the operator's own pods), StatefulSet, ReplicaSet.
+  std::string owner_kind;
 };
 
 struct observed_service {

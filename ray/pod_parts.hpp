@@ -51,6 +51,9 @@ json wait_gcs_ready_container(const json& user_ray_container, const json& cluste
 // The head's `autoscaler` sidecar, built from the user's Ray container and autoscalerOptions.
 json autoscaler_sidecar(const json& cluster, const json& user_ray_container);
 
+// The controller ownerReference every child carries (to the RayCluster's storage version).
+json controller_owner_references(const json& cluster);
+
 // Labels every child of the cluster carries; `node_type` adds node-type and identifier.
 json child_labels(const json& cluster, const std::optional<std::string>& node_type);
 

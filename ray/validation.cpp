@@ -136,7 +136,7 @@ void check_volume_claim_templates(checker& c, const json& head, const std::strin
     std::string name_path = t_path + ".metadata.name";
     if (!name) {
       if (metadata ? missing(*metadata, "name") : missing(t, "metadata"))
-        c.add(name_path, "is required: it names the volume to mount in the head's containers");
+        c.add(name_path, "is required: it names the volume to mount in the pod's containers");
       continue;
     }
     std::string why = k8s::validate_dns1123_label(name->get<std::string>());
@@ -246,6 +246,32 @@ void check_worker_group(checker& c, const json& group, const std::string& path,
   if (const json* strategy = c.object(group, "scaleStrategy", path))
     c.array_of(*strategy, "workersToDelete", path + ".scaleStrategy", json::value_t::string);
   check_upgrade_strategy(c, group, path);
+  c.one_of(group, "workloadKind", path, {"Pod", "Deployment", "StatefulSet"});
+  const std::string kind = group.value("workloadKind", json("Pod")).is_string()
+                               ? group.value("workloadKind", std::string("Pod"))
+                               : std::string("Pod");
+  if (rules.autoscaling && kind != "Pod")
+    c.add(path + ".workloadKind",
+          "is " + kind +
+              ": in-tree autoscaling needs workloadKind Pod, since Ray's autoscaler deletes the "
+              "worker pods it names");
+  if (kind != "Pod") {
+    const json& tmpl = group.value("template", json::object());
+    const json policy = tmpl.is_object() && tmpl.value("spec", json::object()).is_object()
+                            ? tmpl.value("spec", json::object()).value("restartPolicy", json())
+                            : json();
+    if (policy.is_string() && policy != "Always")
+      c.add(path + ".template.spec.restartPolicy", quoted(policy) +
+                                                       " is not allowed with workloadKind " + kind +
+                                                       ": its controller accepts only Always");
+  }
+  if (!missing(group, "volumeClaimTemplates")) {
+    if (kind != "StatefulSet")
+      c.add(path + ".volumeClaimTemplates",
+            "needs workloadKind StatefulSet: only a StatefulSet gives each worker its own claims");
+    else
+      check_volume_claim_templates(c, group, path);
+  }
   validation_detail::check_pod_template(c, group, path, rules);
 }
 

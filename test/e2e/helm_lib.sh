@@ -167,6 +167,11 @@ apps/statefulsets list
 apps/statefulsets watch
 apps/statefulsets create
 apps/statefulsets patch
+apps/deployments get
+apps/deployments list
+apps/deployments watch
+apps/deployments create
+apps/deployments patch
 rbac.authorization.k8s.io/roles get
 rbac.authorization.k8s.io/roles list
 rbac.authorization.k8s.io/roles watch

@@ -93,7 +93,7 @@ more than its creator holds (without the far broader "escalate" verb, deliberate
   resources: ["events"]
   verbs: ["create", "patch"]
 - apiGroups: ["apps"]
-  resources: ["statefulsets"]
+  resources: ["statefulsets", "deployments"]
   verbs: ["get", "list", "watch", "create", "patch"]
 - apiGroups: ["rbac.authorization.k8s.io"]
   resources: ["roles", "rolebindings"]

@@ -51,8 +51,10 @@ json& worker_container(json& rc) {
 }  // namespace
 
 TEST_CASE("validation: every example is valid as written") {
-  for (const char* path : {"examples/raycluster-seed.yaml", "examples/raycluster-v1-full.yaml",
-                           "examples/raycluster-rolling-update.yaml"}) {
+  for (const char* path :
+       {"examples/raycluster-seed.yaml", "examples/raycluster-v1-full.yaml",
+        "examples/raycluster-rolling-update.yaml", "examples/raycluster-deployment-workers.yaml",
+        "examples/raycluster-statefulset-workers.yaml"}) {
     INFO(path);
     auto problems = validate(load_manifest(path));
     INFO(ray::summarize(problems));
@@ -576,4 +578,33 @@ TEST_CASE("validation: upgradeStrategy takes None, Recreate or RollingUpdate, an
   p = only_problem(bad);
   CHECK(p.field == "spec.upgradeStrategy.rollingUpdate");
   CHECK(p.message == "maxUnavailable and maxSurge must not both be 0: nothing could be replaced");
+}
+
+TEST_CASE("validation: workloadKind is Pod, Deployment or StatefulSet, and Pod with autoscaling") {
+  json rc = base();
+  rc["spec"]["workerGroupSpecs"][0]["workloadKind"] = "StatefulSet";
+  rc["spec"]["workerGroupSpecs"][0]["volumeClaimTemplates"] =
+      json::parse(R"([{"metadata": {"name": "spill"}, "spec": {}}])");
+  CHECK(validate(rc).empty());
+
+  json bad = base();
+  bad["spec"]["workerGroupSpecs"][0]["workloadKind"] = "DaemonSet";
+  CHECK(only_problem(bad).field == "spec.workerGroupSpecs[0].workloadKind");
+
+  bad = base();
+  bad["spec"]["enableInTreeAutoscaling"] = true;
+  bad["spec"]["workerGroupSpecs"][0]["workloadKind"] = "Deployment";
+  auto p = only_problem(bad);
+  CHECK(p.field == "spec.workerGroupSpecs[0].workloadKind");
+  CHECK(p.message ==
+        "is Deployment: in-tree autoscaling needs workloadKind Pod, since Ray's autoscaler "
+        "deletes the worker pods it names");
+
+  bad = base();
+  bad["spec"]["workerGroupSpecs"][0]["volumeClaimTemplates"] =
+      json::parse(R"([{"metadata": {"name": "spill"}}])");
+  p = only_problem(bad);
+  CHECK(p.field == "spec.workerGroupSpecs[0].volumeClaimTemplates");
+  CHECK(p.message ==
+        "needs workloadKind StatefulSet: only a StatefulSet gives each worker its own claims");
 }
