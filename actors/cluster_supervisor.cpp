@@ -263,11 +263,14 @@ cluster_supervisor_actor::behavior_type supervisor(self_ptr self, api_port* port
         auto& s = self->state;
         auto it = s.event_writes.find(ticket);
         if (it == s.event_writes.end()) return;
-        if (!r.ok()) {
-          s.recorder.failed(it->second, *r.error);
-          spdlog::warn("recording an Event failed: {}", r.error->describe());
-        }
+        if (!r.ok()) spdlog::warn("recording an Event failed: {}", r.error->describe());
+        auto next = s.recorder.answered(it->second, r.ok() ? nullptr : &*r.error);
         s.event_writes.erase(it);
+        if (next) {
+          const uint64_t t = s.next_ticket++;
+          s.event_writes[t] = *next;
+          s.port->write(std::move(*next), handle_of(self), t);
+        }
       },
       [=](wake_atom, uint64_t generation) {
         auto& s = self->state;

@@ -59,15 +59,18 @@ std::optional<write_request> event_recorder::record(const nlohmann::json& involv
     recorded& r = known->second.first;
     lru_.splice(lru_.begin(), lru_, known->second.second);
     ++r.count;
-    w.verb = "patch";
-    w.name = r.name;
-    w.patch = k8s::patch_type::merge;
-    w.body = {{"count", r.count}, {"lastTimestamp", timestamp}};
-    if (r.message != message) w.body["message"] = r.message = message;
-    return w;
+    r.message = message;
+    r.timestamp = timestamp;
+    if (r.in_flight) {
+      r.dirty = true;  // sent with the answer to the write in flight
+      return std::nullopt;
+    }
+    r.in_flight = true;
+    return patch_of(r);
   }
 
-  recorded r{ns, text(involved, "name") + "." + random_suffix(), 1, message};
+  recorded r{ns,  text(involved, "name") + "." + random_suffix(), 1, reason, message, timestamp,
+             true};
   w.verb = "create";
   w.name = r.name;
   w.body = {{"apiVersion", "v1"},
@@ -91,15 +94,36 @@ std::optional<write_request> event_recorder::record(const nlohmann::json& involv
   return w;
 }
 
-void event_recorder::failed(const write_request& request, const k8s::api_error& error) {
-  // Anything but a definite "no such Event" leaves the entry: the next repeat patches again.
-  if (request.verb != "patch" || error.kind() != k8s::error_kind::not_found) return;
+write_request event_recorder::patch_of(const recorded& r) const {
+  write_request w;
+  w.type = k8s::resources::events;
+  w.ns = r.ns;
+  w.name = r.name;
+  w.verb = "patch";
+  w.patch = k8s::patch_type::merge;
+  w.reason = "event " + r.reason;
+  w.body = {{"count", r.count}, {"lastTimestamp", r.timestamp}, {"message", r.message}};
+  return w;
+}
+
+std::optional<write_request> event_recorder::answered(const write_request& request,
+                                                      const k8s::api_error* error) {
   for (auto it = by_key_.begin(); it != by_key_.end(); ++it) {
-    if (it->second.first.name != request.name) continue;
-    lru_.erase(it->second.second);
-    by_key_.erase(it);
-    return;
+    recorded& r = it->second.first;
+    if (r.name != request.name) continue;
+    r.in_flight = false;
+    // No Event to patch: the create failed, or the Event expired. The next repeat creates one.
+    if (error && (request.verb == "create" || error->kind() == k8s::error_kind::not_found)) {
+      lru_.erase(it->second.second);
+      by_key_.erase(it);
+      return std::nullopt;
+    }
+    if (!r.dirty) return std::nullopt;
+    r.dirty = false;
+    r.in_flight = true;
+    return patch_of(r);
   }
+  return std::nullopt;  // forgotten meanwhile (LRU)
 }
 
 }  // namespace actors

@@ -40,9 +40,11 @@ class event_recorder {
   std::optional<write_request> record(const nlohmann::json& involved, const std::string& type,
                                       const std::string& reason, const std::string& message,
                                       time_point now, const std::string& timestamp);
-  // A write returned by record() failed: a patch of an Event that is gone makes the next one
-  // a create again.
-  void failed(const write_request& request, const k8s::api_error& error);
+  // The answer to a write record() returned (`error` null: it succeeded). One write per Event
+  // is in flight at a time — a patch sent before its create is done would find no Event — so
+  // repeats meanwhile are counted and sent now, as the returned patch. A create that failed,
+  // or a patch of an Event that is gone, makes the next repeat a create again.
+  std::optional<write_request> answered(const write_request& request, const k8s::api_error* error);
 
   size_t remembered() const { return lru_.size(); }
 
@@ -51,8 +53,13 @@ class event_recorder {
     std::string ns;
     std::string name;  // of the Event object
     int64_t count = 0;
-    std::string message;  // the newest
+    std::string reason;
+    std::string message;     // the newest
+    std::string timestamp;   // of the newest repeat
+    bool in_flight = false;  // a create or patch of it awaits its answer
+    bool dirty = false;      // repeated since that write was sent
   };
+  write_request patch_of(const recorded& r) const;
   struct bucket {
     double tokens = 0;
     time_point last{};

@@ -158,7 +158,8 @@ void ensure_groups(cluster_self self, const update_plan& plan,
   for (auto gs : st.derived.groups) {
     if (conflicts.count(gs.group)) continue;
     gs.recreate_to = plan.recreate_to;
-    gs.head_current = plan.head_current;
+    // Only a rolling update waits for the head; others need not hear of its readiness.
+    gs.head_current = gs.strategy.type == ray::upgrade_type::rolling_update && plan.head_current;
     present.insert(gs.group);
     auto actor = st.groups.find(gs.group);
     if (actor == st.groups.end()) {

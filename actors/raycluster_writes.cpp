@@ -296,12 +296,16 @@ bool on_written(cluster_self self, uint64_t ticket, write_result& r) {
   auto& st = self->state;
   const auto now = st.port->now();
   if (auto event = st.event_writes.find(ticket); event != st.event_writes.end()) {
-    if (!r.ok()) {
-      st.recorder.failed(event->second, *r.error);
+    if (!r.ok())
       spdlog::warn("RayCluster {}: recording an Event failed: {}", st.key.str(),
                    r.error->describe());
-    }
+    auto next = st.recorder.answered(event->second, r.ok() ? nullptr : &*r.error);
     st.event_writes.erase(event);
+    if (next) {  // repeats counted while that write was in flight
+      const uint64_t t = st.next_ticket++;
+      st.event_writes[t] = *next;
+      st.port->write(std::move(*next), handle(self), t);
+    }
     return false;
   }
   const auto key = st.ledger.key_of(ticket);

@@ -100,17 +100,21 @@ TEST_CASE("event recorder: the same Event again is a patch of its count, not a n
   CHECK(first->verb == "create");
   CHECK(first->body["count"] == 1);
   CHECK(first->body["involvedObject"]["uid"] == "u1");
+  CHECK_FALSE(r.answered(*first, nullptr));  // created; nothing repeated meanwhile
   auto second = r.record(involved, "Warning", "FailedToCreateService", "range is full", t0, "T2");
   REQUIRE(second);
   CHECK(second->verb == "patch");
   CHECK(second->name == first->name);
-  CHECK(second->body == nlohmann::json{{"count", 2}, {"lastTimestamp", "T2"}});
+  CHECK(second->body ==
+        nlohmann::json{{"count", 2}, {"lastTimestamp", "T2"}, {"message", "range is full"}});
+  CHECK_FALSE(r.answered(*second, nullptr));
   // A Warning whose details drift is still the one problem: the same Event, newest message.
   auto drifted = r.record(involved, "Warning", "FailedToCreateService", "quota", t0, "T3");
   REQUIRE(drifted);
   CHECK(drifted->verb == "patch");
   CHECK(drifted->body ==
         nlohmann::json{{"count", 3}, {"lastTimestamp", "T3"}, {"message", "quota"}});
+  CHECK_FALSE(r.answered(*drifted, nullptr));
   auto other = r.record(involved, "Warning", "FailedToUpdateService", "quota", t0, "T3");
   REQUIRE(other);
   CHECK(other->verb == "create");
@@ -121,10 +125,38 @@ TEST_CASE("event recorder: the same Event again is a patch of its count, not a n
   REQUIRE((made && made_too));
   CHECK(made_too->verb == "create");
   // The Event expired meanwhile: the next repeat creates a new one.
-  r.failed(*second, k8s::api_error(k8s::error_kind::not_found, "gone", 404, "NotFound"));
-  auto again = r.record(involved, "Warning", "FailedToCreateService", "range is full", t0, "T4");
+  auto expired = r.record(involved, "Warning", "FailedToCreateService", "range is full", t0, "T4");
+  REQUIRE(expired);
+  const k8s::api_error gone(k8s::error_kind::not_found, "gone", 404, "NotFound");
+  CHECK_FALSE(r.answered(*expired, &gone));
+  auto again = r.record(involved, "Warning", "FailedToCreateService", "range is full", t0, "T5");
   REQUIRE(again);
   CHECK(again->verb == "create");
+}
+
+TEST_CASE("event recorder: repeats while a write is in flight wait for it, then go as one patch") {
+  actors::event_recorder r;
+  const nlohmann::json involved{{"name", "c"}, {"namespace", "ns"}, {"uid", "u1"}};
+  auto create = r.record(involved, "Warning", "FailedToCreateWorkerPod", "quota", t0, "T1");
+  REQUIRE(create);
+  // Sent before the create is done, a patch would find no Event: none is sent yet.
+  CHECK_FALSE(r.record(involved, "Warning", "FailedToCreateWorkerPod", "quota", t0, "T2"));
+  CHECK_FALSE(r.record(involved, "Warning", "FailedToCreateWorkerPod", "quota", t0, "T3"));
+  auto patch = r.answered(*create, nullptr);
+  REQUIRE(patch);
+  CHECK(patch->verb == "patch");
+  CHECK(patch->name == create->name);
+  CHECK(patch->body["count"] == 3);
+  CHECK(patch->body["lastTimestamp"] == "T3");
+  CHECK_FALSE(r.answered(*patch, nullptr));
+  // A create that failed leaves nothing to patch: the next repeat creates again.
+  const k8s::api_error refused(k8s::error_kind::forbidden, "no", 403, "Forbidden");
+  auto other = r.record(involved, "Warning", "ReconcilerRestarted", "x", t0, "T4");
+  REQUIRE(other);
+  CHECK_FALSE(r.answered(*other, &refused));
+  auto retry = r.record(involved, "Warning", "ReconcilerRestarted", "x", t0, "T5");
+  REQUIRE(retry);
+  CHECK(retry->verb == "create");
 }
 
 TEST_CASE("event recorder: each object gets 25 Events, then one per 5 minutes") {
