@@ -150,6 +150,38 @@ std::map<std::string, std::string> kind_conflicts(cluster_self self) {
   return out;
 }
 
+// The Deployment or StatefulSet of a group removed from the spec (or whose kind changed while
+// it had no pods) goes, as a removed Pod group's pods do; its controller's pods go with it.
+void remove_stale_workloads(cluster_self self,
+                            const std::map<std::string, std::string>& conflicts) {
+  auto& st = self->state;
+  const std::string our_uid = k8s::uid(*st.stored);
+  const auto now = st.port->now();
+  for (const auto& [key, child] : st.children) {
+    if (child->kind != "Deployment" && child->kind != "StatefulSet") continue;
+    if (child->name == ray::head_statefulset_name(st.key.name)) continue;
+    if (child->owner_uid != our_uid || child->deleting) continue;
+    bool wanted = false;
+    for (const auto& c : st.derived.children)
+      wanted |= c.kind == child->kind && c.name == child->name;
+    auto group = st.derived.workload_groups.find(child->name);
+    if (wanted || (group != st.derived.workload_groups.end() && conflicts.count(group->second)))
+      continue;
+    if (!st.ledger.may_write(key, now)) continue;  // in flight, or backing off
+    write_request w;
+    w.verb = "delete";
+    w.type =
+        child->kind == "Deployment" ? k8s::resources::deployments : k8s::resources::statefulsets;
+    w.ns = st.key.ns;
+    w.name = child->name;
+    w.delete_opts.precondition_uid = child->uid;
+    w.reason = "its worker group is no longer in the spec";
+    const uint64_t ticket = st.next_ticket++;
+    st.ledger.begin(key, ticket, now, "delete");
+    st.port->write(std::move(w), handle(self), ticket);
+  }
+}
+
 void ensure_groups(cluster_self self, const update_plan& plan,
                    const std::map<std::string, std::string>& conflicts) {
   auto& st = self->state;
@@ -306,6 +338,7 @@ outcome reconcile(cluster_self self) {
     result.merge(ensure_child(self, desired, status));
     children.push_back(std::move(status));
   }
+  remove_stale_workloads(self, conflicts);
   const update_plan plan = plan_updates(self);
   result.merge(ensure_head_update(self, plan));
   ensure_groups(self, plan, conflicts);

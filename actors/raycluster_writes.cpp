@@ -312,21 +312,27 @@ bool on_written(cluster_self self, uint64_t ticket, write_result& r) {
   if (!key) return false;  // overdue: already counted as failed
   const auto* entry = st.ledger.find(*key);
   const bool created = entry && entry->written == "create";
-  if (entry && entry->written == "delete") {  // a pod an update replaces
+  if (entry && entry->written == "delete") {  // a pod an update replaces, a stale workload
+    const auto slash = key->find('/');
+    const std::string kind = key->substr(0, slash), name = key->substr(slash + 1);
     const bool gone = r.ok() || r.error->kind() == k8s::error_kind::not_found ||
                       r.error->kind() == k8s::error_kind::conflict;
     if (gone) {
       st.ledger.succeeded(ticket, {}, now);
       st.ledger.forget(*key);
-      if (r.ok())
+      if (r.ok() && kind == "Pod")
         record(self, "Normal", "DeletedPodForUpdate",
-               "Deleted Pod " + key->substr(4) + ": it was made from an older spec");
+               "Deleted Pod " + name + ": it was made from an older spec");
+      else if (r.ok())
+        record(self, "Normal", "Deleted" + kind,
+               "Deleted " + kind + " " + name + ": its worker group is no longer in the spec");
     } else {
       st.ledger.failed(ticket, *r.error, now);
-      auto pod = st.pods.find(key->substr(4));
-      if (pod != st.pods.end()) st.update_deleted_uids.erase(pod->second->uid);  // retried later
-      record(self, "Warning", "FailedToDeletePodForUpdate",
-             "Failed to delete Pod " + key->substr(4) + ": " + r.error->describe());
+      auto pod = st.pods.find(name);
+      if (kind == "Pod" && pod != st.pods.end())
+        st.update_deleted_uids.erase(pod->second->uid);  // retried later
+      record(self, "Warning", "FailedToDelete" + kind,
+             "Failed to delete " + kind + " " + name + ": " + r.error->describe());
     }
     return true;
   }

@@ -3,7 +3,8 @@
 # by the Deployment controller within its budget) and a StatefulSet group (stable names, the
 # workers Service, per-worker claims that survive a pod's deletion), both counted in status like
 # the operator's own pods. A kind changed on a group with pods is refused and changes nothing;
-# an operator that derives pods differently does not roll either workload.
+# an operator that derives pods differently does not roll either workload; a group removed
+# from the spec takes its workload with it.
 . "$(dirname "$0")/lib.sh"
 new_namespace
 start_operator
@@ -110,3 +111,10 @@ has_env() { k get statefulset "$C-head" -n "$NS" -o json | jq -e '.spec.template
 wait_until 60 "the new operator at work (its head template)" has_env
 unrolled() { [ "$(get deployment $C-dep '{.metadata.generation}') $(get statefulset $C-sts '{.metadata.generation}')" = "$generations" ]; }
 holds 5 "the workloads' generations" unrolled
+
+step "a group removed from the spec: its StatefulSet goes, its claims stay"
+k patch raycluster "$C" -n "$NS" --type=json -p '[{"op":"remove","path":"/spec/workerGroupSpecs/1"}]' >/dev/null
+sts_gone() { ! k get statefulset "$C-sts" -n "$NS" >/dev/null 2>&1; }
+wait_until 60 "the StatefulSet $C-sts deleted" sts_gone
+k get pvc "spill-$C-sts-0" -n "$NS" >/dev/null || fail "the claim spill-$C-sts-0 went with its group"
+k get deployment "$C-dep" -n "$NS" >/dev/null || fail "the other group's Deployment went too"
