@@ -31,15 +31,11 @@ json controller_owner_references(const json& cluster) {
 
 namespace {
 
-json owner_references(const json& cluster) {
-  return detail::controller_owner_references(cluster);
-}
-
 json metadata(const json& cluster, const std::string& name, json labels) {
   return {{"name", name},
           {"namespace", detail::cluster_namespace(cluster)},
           {"labels", std::move(labels)},
-          {"ownerReferences", owner_references(cluster)}};
+          {"ownerReferences", detail::controller_owner_references(cluster)}};
 }
 
 json with_hash(json object) {
@@ -181,7 +177,7 @@ json desired_worker_pod(const json& cluster, size_t group_index, const spec_hash
   meta["generateName"] =
       worker_generate_name(detail::cluster_name(cluster), text(member(group, "groupName")));
   meta["namespace"] = detail::cluster_namespace(cluster);
-  meta["ownerReferences"] = owner_references(cluster);
+  meta["ownerReferences"] = detail::controller_owner_references(cluster);
   return with_hash(
       {{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", meta}, {"spec", tmpl["spec"]}});
 }

@@ -22,11 +22,6 @@ json pod_shaping(const json& group, const json& spec) {
   return parts;
 }
 
-std::string hash_of(const json& parts) {
-  // desired_spec_hash hashes an object's canonical text (less its own annotation).
-  return desired_spec_hash(parts);
-}
-
 upgrade_type parse_type(const json& strategy) {
   const std::string type = text(member(strategy, "type"));
   if (type == "Recreate") return upgrade_type::recreate;
@@ -60,16 +55,16 @@ spec_hashes user_spec_hashes(const json& stored) {
   // The autoscaler is a sidecar of the head: its settings shape the head pod.
   for (const char* key : {"enableInTreeAutoscaling", "autoscalerOptions"})
     if (const json& v = member(spec, key); !v.is_null()) head[key] = v;
-  h.head = hash_of(head);
+  h.head = desired_spec_hash(head);
   json all = {{"head", h.head}, {"groups", json::object()}};
   const json& groups = member(spec, "workerGroupSpecs");
   if (groups.is_array())
     for (const json& g : groups) {
       const std::string name = text(member(g, "groupName"));
-      h.groups[name] = hash_of(pod_shaping(g, spec));
+      h.groups[name] = desired_spec_hash(pod_shaping(g, spec));
       all["groups"][name] = h.groups[name];
     }
-  h.cluster = hash_of(all);
+  h.cluster = desired_spec_hash(all);
   return h;
 }
 

@@ -8,6 +8,7 @@
 #include "k8s/names.hpp"
 #include "ray/constants.hpp"
 #include "ray/validation_support.hpp"
+#include "ray/workloads.hpp"
 
 namespace ray {
 
@@ -247,9 +248,7 @@ void check_worker_group(checker& c, const json& group, const std::string& path,
     c.array_of(*strategy, "workersToDelete", path + ".scaleStrategy", json::value_t::string);
   check_upgrade_strategy(c, group, path);
   c.one_of(group, "workloadKind", path, {"Pod", "Deployment", "StatefulSet"});
-  const std::string kind = group.value("workloadKind", json("Pod")).is_string()
-                               ? group.value("workloadKind", std::string("Pod"))
-                               : std::string("Pod");
+  const std::string kind = to_string(group_workload_kind(group));
   if (rules.autoscaling && kind != "Pod")
     c.add(path + ".workloadKind",
           "is " + kind +
