@@ -1,9 +1,9 @@
 #pragma once
 // The supervisor's reflector stores: for each watched child kind (Pods, Services,
-// StatefulSets, Deployments, ServiceAccounts, Roles, RoleBindings) and each watch scope (a
-// namespace, or "" for all), the reduced objects the watch has shown, indexed by the cluster their
-// ray.io/cluster label names. A RayCluster actor is seeded from here when it starts, and after a
-// relist gets its new slice: no actor ever lists anything itself.
+// StatefulSets, Deployments, ServiceAccounts, Roles, RoleBindings, HorizontalPodAutoscalers) and
+// each watch scope (a namespace, or "" for all), the reduced objects the watch has shown, indexed
+// by the cluster their ray.io/cluster label names. A RayCluster actor is seeded from here when it
+// starts, and after a relist gets its new slice: no actor ever lists anything itself.
 
 #include <map>
 #include <set>

@@ -34,8 +34,13 @@ struct supervisor_options {
   std::chrono::milliseconds heartbeat{1'000};
   raycluster_options cluster;
   // Watched child kinds besides Pods, and the watch scopes ({""}: every namespace).
-  std::vector<std::string> child_kinds{"Service",        "StatefulSet", "Deployment",
-                                       "ServiceAccount", "Role",        "RoleBinding"};
+  std::vector<std::string> child_kinds{"Service",
+                                       "StatefulSet",
+                                       "Deployment",
+                                       "ServiceAccount",
+                                       "Role",
+                                       "RoleBinding",
+                                       "HorizontalPodAutoscaler"};
   std::vector<std::string> scopes{""};
   std::shared_ptr<supervisor_health> health = std::make_shared<supervisor_health>();
 };

@@ -15,7 +15,7 @@ observed_child reduce_child(const nlohmann::json& object) {
   if (auto owner = k8s::controller_of(object)) c.owner_uid = owner->uid;
   c.deleting = k8s::is_being_deleted(object);
   if (c.kind == "Service") c.service = ray::reduce_service(object);
-  if (c.kind == "StatefulSet") {
+  if (c.kind == "StatefulSet" || c.kind == "Deployment") {
     c.replicas = object.value("/spec/replicas"_json_pointer, int64_t{0});
     c.ready_replicas = object.value("/status/readyReplicas"_json_pointer, int64_t{0});
   }

@@ -59,8 +59,8 @@ struct observed_child {
   std::string owner_uid;  // uid of the controller ownerReference, "" if none
   bool deleting = false;
   ray::observed_service service;  // for Services
-  int64_t replicas = 0;           // StatefulSet spec.replicas
-  int64_t ready_replicas = 0;     // StatefulSet status.readyReplicas
+  int64_t replicas = 0;           // StatefulSet and Deployment spec.replicas
+  int64_t ready_replicas = 0;     // StatefulSet and Deployment status.readyReplicas
 };
 
 using pod_ptr = std::shared_ptr<const ray::observed_pod>;

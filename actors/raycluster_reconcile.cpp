@@ -93,7 +93,11 @@ void refresh_derived(cluster_self self) {
                                                              group_desired_pods(d.defaulted, g));
       add_test_env(workload, st.options, false);
       d.workload_groups[k8s::name(workload)] = name;
+      const int64_t replicas = workload["spec"].value("replicas", int64_t{0});
       add(std::move(workload));
+      d.children.back().replicas = replicas;
+      d.children.back().hpa_scaled = ray::hpa_scales_group(d.defaulted, g);
+      add(ray::desired_worker_hpa(d.defaulted, i, st.options.hpa.api_version()));
       continue;
     }
     group_spec gs;
@@ -151,14 +155,17 @@ std::map<std::string, std::string> kind_conflicts(cluster_self self) {
 }
 
 // The Deployment or StatefulSet of a group removed from the spec (or whose kind changed while
-// it had no pods) goes, as a removed Pod group's pods do; its controller's pods go with it.
+// it had no pods) goes, as a removed Pod group's pods do; its controller's pods go with it. So
+// does an HPA its group no longer has.
 void remove_stale_workloads(cluster_self self,
                             const std::map<std::string, std::string>& conflicts) {
   auto& st = self->state;
   const std::string our_uid = k8s::uid(*st.stored);
   const auto now = st.port->now();
   for (const auto& [key, child] : st.children) {
-    if (child->kind != "Deployment" && child->kind != "StatefulSet") continue;
+    if (child->kind != "Deployment" && child->kind != "StatefulSet" &&
+        child->kind != "HorizontalPodAutoscaler")
+      continue;
     if (child->name == ray::head_statefulset_name(st.key.name)) continue;
     if (child->owner_uid != our_uid || child->deleting) continue;
     bool wanted = false;
@@ -170,12 +177,13 @@ void remove_stale_workloads(cluster_self self,
     if (!st.ledger.may_write(key, now)) continue;  // in flight, or backing off
     write_request w;
     w.verb = "delete";
-    w.type =
-        child->kind == "Deployment" ? k8s::resources::deployments : k8s::resources::statefulsets;
+    w.type = *resource_of(st.options, child->kind);
     w.ns = st.key.ns;
     w.name = child->name;
     w.delete_opts.precondition_uid = child->uid;
-    w.reason = "its worker group is no longer in the spec";
+    w.reason = child->kind == "HorizontalPodAutoscaler"
+                   ? "its worker group no longer asks for one, or is suspended"
+                   : "its worker group is no longer in the spec";
     const uint64_t ticket = st.next_ticket++;
     st.ledger.begin(key, ticket, now, "delete");
     st.port->write(std::move(w), handle(self), ticket);

@@ -28,12 +28,18 @@ struct derived_view {
     std::string kind;
     std::string name;
     std::string hash;  // the desired spec hash; the object itself is rebuilt for a write
+    // A worker workload's replicas as the operator wants them, -1 for other children. Its
+    // replicas are then kept there: `kubectl scale` on a group the operator scales is undone.
+    int64_t replicas = -1;
+    // A workload an HPA scales: its replicas are the HPA's, set only while they are 0 (where
+    // an HPA does not act), as when the group comes back from suspension.
+    bool hpa_scaled = false;
   };
   std::vector<child> children;  // in the order they are created
   std::vector<group_spec> groups;
   ray::spec_hashes hashes;                                // of the stored spec (ray/updates.hpp)
   std::map<std::string, ray::workload_kind> group_kinds;  // by group
-  std::map<std::string, std::string> workload_groups;     // Deployment/StatefulSet -> group
+  std::map<std::string, std::string> workload_groups;     // Deployment/StatefulSet/HPA -> group
   ray::upgrade_type head_upgrade = ray::upgrade_type::none;
 };
 
@@ -105,6 +111,8 @@ void add_test_env(nlohmann::json& object, const raycluster_options& options, boo
 int64_t group_desired_pods(const nlohmann::json& defaulted, const nlohmann::json& group);
 
 // raycluster_writes.cpp: each returns what its step needs next.
+// The resource a child kind is written through; null for a kind that is not a child.
+const k8s::resource* resource_of(const raycluster_options& options, const std::string& kind);
 outcome ensure_child(cluster_self self, const derived_view::child& desired,
                      ray::child_status& status);
 outcome ensure_defaults(cluster_self self, bool& waiting);

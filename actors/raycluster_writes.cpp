@@ -23,8 +23,11 @@ const k8s::resource rayclusters{ray::api_group, ray::storage_version, "raycluste
 constexpr const char* status_key = "status";
 constexpr const char* defaults_key = "defaults";
 
-const k8s::resource* resource_of(const std::string& kind) {
+}  // namespace
+
+const k8s::resource* resource_of(const raycluster_options& options, const std::string& kind) {
   if (kind == "Service") return &k8s::resources::services;
+  if (kind == "HorizontalPodAutoscaler") return &options.hpa;
   if (kind == "StatefulSet") return &k8s::resources::statefulsets;
   if (kind == "Deployment") return &k8s::resources::deployments;
   if (kind == "ServiceAccount") return &k8s::resources::serviceaccounts;
@@ -32,6 +35,8 @@ const k8s::resource* resource_of(const std::string& kind) {
   if (kind == "RoleBinding") return &k8s::resources::rolebindings;
   return nullptr;
 }
+
+namespace {
 
 nlohmann::json build_desired(const derived_view& d, const raycluster_options& options,
                              const std::string& kind, const std::string& name) {
@@ -52,6 +57,10 @@ nlohmann::json build_desired(const derived_view& d, const raycluster_options& op
                                                         group_desired_pods(defaulted, groups[i])));
       add_test_env(candidates.back(), options, false);
     }
+  } else if (kind == "HorizontalPodAutoscaler") {
+    const auto& groups = defaulted["spec"]["workerGroupSpecs"];
+    for (size_t i = 0; i < groups.size(); ++i)
+      candidates.push_back(ray::desired_worker_hpa(defaulted, i, options.hpa.api_version()));
   } else if (kind == "ServiceAccount") {
     candidates.push_back(ray::desired_autoscaler_service_account(defaulted));
   } else if (kind == "Role") {
@@ -91,7 +100,7 @@ void describe_failure(const write_ledger& ledger, const std::string& key, const 
 outcome ensure_child(cluster_self self, const derived_view::child& desired,
                      ray::child_status& status) {
   auto& st = self->state;
-  const auto* type = resource_of(desired.kind);
+  const auto* type = resource_of(st.options, desired.kind);
   if (!type) return outcome::done();
   const auto key = child_key(desired.kind, desired.name);
   const auto now = st.port->now();
@@ -118,8 +127,13 @@ outcome ensure_child(cluster_self self, const derived_view::child& desired,
   }
   status.present = exists && !it->second->deleting;
   if (st.ledger.in_flight(key)) return outcome::done();  // its reply triggers a reconcile
-  if (exists && (it->second->spec_hash == desired.hash || it->second->deleting))
-    return outcome::done();
+  if (exists && it->second->deleting) return outcome::done();
+  // A workload's replicas that are not what they must be: set again, though its spec is as
+  // written (kubectl scale changes no annotation). An HPA's only while they are 0.
+  const bool rescale =
+      exists && desired.replicas >= 0 &&
+      (desired.hpa_scaled ? it->second->replicas == 0 : it->second->replicas != desired.replicas);
+  if (exists && it->second->spec_hash == desired.hash && !rescale) return outcome::done();
   describe_failure(st.ledger, key, desired.kind, exists, status);
   if (!st.ledger.may_write(key, now)) {
     const auto* e = st.ledger.find(key);
@@ -142,8 +156,13 @@ outcome ensure_child(cluster_self self, const derived_view::child& desired,
     body.erase("apiVersion");
     body.erase("kind");
     body.erase("status");
+    // The HPA's replicas stay as they are, unless they are 0 (where an HPA does not act).
+    if (desired.hpa_scaled && !rescale) body["spec"].erase("replicas");
+    w.reason = it->second->spec_hash != desired.hash
+                   ? "its desired spec changed"
+                   : "its replicas are " + std::to_string(it->second->replicas) + ", not " +
+                         std::to_string(desired.replicas);
     w.body = std::move(body);
-    w.reason = "its desired spec changed";
   }
   const std::string verb = w.verb;
   send(self, key, std::move(w), verb);
@@ -189,6 +208,19 @@ outcome ensure_defaults(cluster_self self, bool& waiting) {
 
 namespace {
 
+// The pods each group an HPA scales has now: its workload's replicas.
+std::map<std::string, int64_t> hpa_desired(const cluster_state& st) {
+  std::map<std::string, int64_t> out;
+  for (const auto& c : st.derived.children) {
+    if (!c.hpa_scaled) continue;
+    auto workload = st.children.find(child_key(c.kind, c.name));
+    auto group = st.derived.workload_groups.find(c.name);
+    if (workload != st.children.end() && group != st.derived.workload_groups.end())
+      out[group->second] = workload->second->replicas;
+  }
+  return out;
+}
+
 // Everything the status is computed from, as text: the same inputs give the same status, so
 // the status (JSON built, compared and diffed) is computed only when this changes. Most pod
 // events (a pod bound to a node, an annotation) change nothing it shows.
@@ -214,6 +246,7 @@ std::string status_inputs_key(const cluster_state& st,
   }
   for (const auto& [group, failure] : st.group_failures)
     key += "|f:" + group + ":" + failure.first + ":" + failure.second;
+  for (const auto& [group, pods] : hpa_desired(st)) key += "|hpa:" + group + std::to_string(pods);
   return key;
 }
 
@@ -253,6 +286,7 @@ outcome write_status(cluster_self self, std::vector<ray::child_status> children)
     in.children = std::move(children);
     in.hashes = &st.derived.hashes;
     in.upgrade_type = ray::to_string(st.derived.head_upgrade);
+    in.hpa_desired = hpa_desired(st);
   }
   for (const auto& [group, failure] : st.group_failures) {
     if (!in.replica_failure_message.empty()) break;
@@ -393,7 +427,7 @@ bool on_written(cluster_self self, uint64_t ticket, write_result& r) {
     // Ours from an earlier life, or someone else's: read it to know which. The read holds
     // the key in the ledger, so no create is repeated meanwhile.
     settle_now();
-    if (const auto* type = resource_of(kind)) {
+    if (const auto* type = resource_of(st.options, kind)) {
       const uint64_t read = st.next_ticket++;
       st.ledger.begin(*key, read, now, "read");
       st.port->read(*type, st.key.ns, name, handle(self), read);

@@ -35,7 +35,8 @@ raycluster_ptr reduce_raycluster(nlohmann::json raycluster) {
 }
 
 watch_hub::watch_hub(k8s::client& api, cluster_supervisor_actor supervisor,
-                     std::vector<std::string> namespaces, k8s::watcher_options options)
+                     std::vector<std::string> namespaces, const k8s::resource& hpa,
+                     k8s::watcher_options options)
     : api_(api), supervisor_(std::move(supervisor)) {
   const std::vector<std::string> scopes =
       namespaces.empty() ? std::vector<std::string>{""} : namespaces;
@@ -44,7 +45,7 @@ watch_hub::watch_hub(k8s::client& api, cluster_supervisor_actor supervisor,
     for (const auto* type :
          {&k8s::resources::pods, &k8s::resources::services, &k8s::resources::statefulsets,
           &k8s::resources::deployments, &k8s::resources::serviceaccounts, &k8s::resources::roles,
-          &k8s::resources::rolebindings})
+          &k8s::resources::rolebindings, &hpa})
       add_child_watch(*type, ns, options);
   }
 }

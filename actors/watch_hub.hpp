@@ -22,8 +22,10 @@ class watch_hub {
  public:
   // `namespaces` empty: every namespace (one watch per kind); otherwise one watch per kind and
   // namespace.
+  // `hpa`: the HorizontalPodAutoscaler version the server serves.
   watch_hub(k8s::client& api, cluster_supervisor_actor supervisor,
-            std::vector<std::string> namespaces, k8s::watcher_options options = {});
+            std::vector<std::string> namespaces, const k8s::resource& hpa,
+            k8s::watcher_options options = {});
   ~watch_hub();
   void start();
   void stop();

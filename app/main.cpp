@@ -10,6 +10,8 @@
 #include <future>
 #include <iostream>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
 
 #include "actors/cluster_supervisor.hpp"
@@ -38,15 +40,16 @@ int wait_for_signal(const sigset_t& signals, std::chrono::milliseconds timeout) 
   return sig > 0 ? sig : 0;
 }
 
-// The operator needs its CRD; until it is installed, say so plainly and keep checking.
-bool wait_for_crd(k8s::client& api, const sigset_t& signals) {
+// The operator needs its CRD; until it is installed, say so plainly and keep checking. Gives
+// the group versions the server serves, or nothing when a signal came first.
+std::optional<std::set<std::string>> wait_for_crd(k8s::client& api, const sigset_t& signals) {
   for (int attempt = 0;; ++attempt) {
     std::promise<k8s::result<std::set<std::string>>> p;
     auto f = p.get_future();
     api.server_group_versions(
         [&p](k8s::result<std::set<std::string>> r) { p.set_value(std::move(r)); });
     auto r = f.get();
-    if (r && r.value().count("ray.io/v1")) return true;
+    if (r && r.value().count("ray.io/v1")) return std::move(r.value());
     if (!r)
       spdlog::error("cannot reach the API server at {}: {}", api.cfg().server,
                     r.error().describe());
@@ -54,7 +57,7 @@ bool wait_for_crd(k8s::client& api, const sigset_t& signals) {
       spdlog::error(
           "the RayCluster CRD (rayclusters.ray.io, version v1) is not installed; "
           "install it with: kubectl apply -f crds/ray.io_rayclusters.yaml");
-    if (wait_for_signal(signals, std::chrono::seconds(5))) return false;
+    if (wait_for_signal(signals, std::chrono::seconds(5))) return std::nullopt;
   }
 }
 
@@ -207,7 +210,13 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  if (!wait_for_crd(*api, signals)) return 0;
+  const auto served = wait_for_crd(*api, signals);
+  if (!served) return 0;
+  // autoscaling/v2 from 1.23; v2beta2 (the same object) on older servers.
+  const k8s::resource& hpa = served->count("autoscaling/v2")
+                                 ? k8s::resources::horizontalpodautoscalers_v2
+                                 : k8s::resources::horizontalpodautoscalers_v2beta2;
+  spdlog::info("HorizontalPodAutoscalers through {}", hpa.api_version());
 
   // Leader election has a client of its own: its own small token bucket, no retries, and a
   // timeout well under the renew deadline, so nothing the reconcilers do can delay a renewal.
@@ -254,12 +263,13 @@ int main(int argc, char** argv) {
     sup_opts.cluster.fault_injection = opts.fault_injection;
     if (opts.fault_injection) sup_opts.cluster.test_pod_env = opts.test_pod_env;
     sup_opts.cluster.metrics = &metrics;
+    sup_opts.cluster.hpa = hpa;
     sup_opts.health = health;
     if (!opts.namespaces.empty()) sup_opts.scopes = opts.namespaces;
     auto supervisor = actors::spawn_cluster_supervisor(sys, &port, sup_opts);
     auto guard = sys.spawn(
         guardian, std::vector<caf::actor>{caf::actor_cast<caf::actor>(supervisor)}, failed);
-    actors::watch_hub hub(*api, supervisor, opts.namespaces);
+    actors::watch_hub hub(*api, supervisor, opts.namespaces, hpa);
     hub.start();
     port_ptr = &port;
     hub_ptr = &hub;

@@ -37,6 +37,10 @@ const resource deployments{"apps", "v1", "deployments", "Deployment", true};
 const resource replicasets{"apps", "v1", "replicasets", "ReplicaSet", true};
 const resource roles{"rbac.authorization.k8s.io", "v1", "roles", "Role", true};
 const resource rolebindings{"rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true};
+const resource horizontalpodautoscalers_v2{"autoscaling", "v2", "horizontalpodautoscalers",
+                                           "HorizontalPodAutoscaler", true};
+const resource horizontalpodautoscalers_v2beta2{
+    "autoscaling", "v2beta2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true};
 const resource leases{"coordination.k8s.io", "v1", "leases", "Lease", true};
 const resource customresourcedefinitions{"apiextensions.k8s.io", "v1", "customresourcedefinitions",
                                          "CustomResourceDefinition", false};

@@ -38,6 +38,9 @@ extern const resource deployments;
 extern const resource replicasets;
 extern const resource roles;
 extern const resource rolebindings;
+// autoscaling/v2 is served from 1.23, v2beta2 until 1.25: the same object in both.
+extern const resource horizontalpodautoscalers_v2;
+extern const resource horizontalpodautoscalers_v2beta2;
 extern const resource leases;
 extern const resource customresourcedefinitions;
 }  // namespace resources

@@ -212,6 +212,9 @@ json compute_status(const status_inputs& in) {
   const json& spec = member(in.defaulted ? *in.defaulted : stored, "spec");
   v.suspend = flag(spec, "suspend");
   std::vector<group_plan> plans = plan_groups(spec, v.suspend);
+  for (group_plan& p : plans)
+    if (auto hpa = in.hpa_desired.find(p.name); hpa != in.hpa_desired.end())
+      p.desired = saturate(hpa->second);
 
   std::map<std::string, size_t> group_index;
   for (const group_plan& p : plans) {

@@ -4,6 +4,7 @@
 // condition, and per-group counts. Unlike KubeRay's, `state` is accurate in both directions: a
 // cluster that was ready and lost its head or a worker becomes "unhealthy" until it recovers.
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -46,7 +47,10 @@ struct status_inputs {
   // outdated. Null: not known, nothing is said about updates.
   const spec_hashes* hashes = nullptr;
   std::string upgrade_type;  // the cluster's strategy, for the UpToDate message
-  std::string now;           // RFC 3339, e.g. "2026-01-02T03:04:05Z"
+  // Groups a HorizontalPodAutoscaler scales (workloads.hpp): the pods it wants, from their
+  // workload's replicas, which stand for the group's replicas in what is desired.
+  std::map<std::string, int64_t> hpa_desired;
+  std::string now;  // RFC 3339, e.g. "2026-01-02T03:04:05Z"
 };
 
 // The complete new status object.

@@ -264,6 +264,24 @@ void check_worker_group(checker& c, const json& group, const std::string& path,
                                                        " is not allowed with workloadKind " + kind +
                                                        ": its controller accepts only Always");
   }
+  if (const json* hpa = c.object(group, "horizontalPodAutoscaler", path)) {
+    const std::string hpath = field_path(path, "horizontalPodAutoscaler");
+    if (kind == "Pod")
+      c.add(hpath,
+            "needs workloadKind Deployment or StatefulSet: an HPA scales a workload's replicas, "
+            "and Pod groups have no workload");
+    if (rules.autoscaling)
+      c.add(hpath,
+            "cannot be used with enableInTreeAutoscaling: Ray's autoscaler and the HPA would "
+            "both set the group's size");
+    if (const json* metrics = c.array(*hpa, "metrics", hpath))
+      for (size_t i = 0; i < metrics->size(); ++i)
+        if (!(*metrics)[i].is_object() || !(*metrics)[i].contains("type"))
+          c.add(index_path(field_path(hpath, "metrics"), i),
+                "must be an object with a type (Resource, Pods, Object, External or "
+                "ContainerResource), as in autoscaling/v2");
+    c.object(*hpa, "behavior", hpath);
+  }
   if (!missing(group, "volumeClaimTemplates")) {
     if (kind != "StatefulSet")
       c.add(path + ".volumeClaimTemplates",

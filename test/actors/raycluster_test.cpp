@@ -229,3 +229,91 @@ TEST_CASE("actors: the status changes of a burst of pod events go out in few wri
   REQUIRE(status.is_object());
   CHECK(status.value("availableWorkerReplicas", -1) == 5);
 }
+
+namespace {
+
+// What the watch shows of a worker Deployment the actor created.
+actors::child_ptr deployment(const json& created, int64_t replicas, const std::string& rv) {
+  actors::observed_child c = actors::reduce_child(created);
+  c.uid = "uid-deployment";
+  c.resource_version = rv;
+  c.owner_uid = "uid-c";
+  c.replicas = replicas;
+  return std::make_shared<const actors::observed_child>(std::move(c));
+}
+
+// The fixture's RayCluster as its defaults write left it, with a Deployment group.
+json deployment_group(const cluster_fixture& f, bool hpa) {
+  json rc = raycluster("12");
+  rc.merge_patch(f.port.requests[f.port.find("patch", "rayclusters", true).at(0)].write.body);
+  rc["metadata"]["resourceVersion"] = "12";
+  auto& group = rc["spec"]["workerGroupSpecs"][0];
+  group["workloadKind"] = "Deployment";
+  group["minReplicas"] = 1;
+  if (hpa) group["horizontalPodAutoscaler"] = json::object();
+  rc["metadata"]["generation"] = 2;
+  return rc;
+}
+
+}  // namespace
+
+TEST_CASE("actors: kubectl scale on a group the operator scales is undone", "[actors]") {
+  cluster_fixture f;
+  f.spec(deployment_group(f, false));
+  f.succeed_all("deployments");
+  auto created = f.port.find("create", "deployments");
+  REQUIRE(created.size() == 1);
+  const json body = f.port.requests[created[0]].write.body;
+  CHECK(body["spec"]["replicas"] == 1);
+  f.port.succeed(created[0], "40");
+  caf::anon_send(f.cluster, actors::child_atom::value, actors::apply_atom::value,
+                 deployment(body, 1, "40"));
+  f.advance(100ms);
+  CHECK(f.port.count("patch", "deployments") == 0);  // as wanted: nothing to write
+
+  caf::anon_send(f.cluster, actors::child_atom::value, actors::apply_atom::value,
+                 deployment(body, 4, "41"));
+  f.settle();  // the change arrives now; its reconcile is no hurry
+  f.advance(100ms);
+  auto patches = f.port.find("patch", "deployments");
+  REQUIRE(patches.size() == 1);
+  CHECK(f.port.requests[patches[0]].write.body["spec"]["replicas"] == 1);
+  CHECK(f.port.requests[patches[0]].write.reason == "its replicas are 4, not 1");
+}
+
+TEST_CASE("actors: an HPA group's replicas are the HPA's, raised only from 0", "[actors]") {
+  cluster_fixture f;
+  f.spec(deployment_group(f, true));
+  f.succeed_all("deployments");
+  auto hpa = f.port.find("create", "horizontalpodautoscalers", true);
+  REQUIRE(hpa.size() == 1);
+  CHECK(f.port.requests[hpa[0]].write.type.api_version() == "autoscaling/v2");
+  CHECK(f.port.requests[hpa[0]].write.body["spec"]["minReplicas"] == 1);
+  CHECK(f.port.requests[hpa[0]].write.body["spec"]["maxReplicas"] == 5);
+  auto created = f.port.find("create", "deployments");
+  REQUIRE(created.size() == 1);
+  const json body = f.port.requests[created[0]].write.body;
+  f.port.succeed(created[0], "40");
+
+  // The HPA scales it to 3, then 5: the operator writes nothing, and wants what it has.
+  caf::anon_send(f.cluster, actors::child_atom::value, actors::apply_atom::value,
+                 deployment(body, 1, "40"));
+  caf::anon_send(f.cluster, actors::child_atom::value, actors::apply_atom::value,
+                 deployment(body, 3, "41"));
+  f.advance(100ms);
+  caf::anon_send(f.cluster, actors::child_atom::value, actors::apply_atom::value,
+                 deployment(body, 5, "42"));
+  f.advance(2s);
+  f.succeed_all();
+  CHECK(f.port.count("patch", "deployments") == 0);
+  CHECK(f.last_status()["workerGroups"][0]["desiredReplicas"] == 5);
+
+  // At 0 an HPA does nothing: the operator raises it to the HPA's minimum.
+  caf::anon_send(f.cluster, actors::child_atom::value, actors::apply_atom::value,
+                 deployment(body, 0, "43"));
+  f.settle();
+  f.advance(100ms);
+  auto patches = f.port.find("patch", "deployments");
+  REQUIRE(patches.size() == 1);
+  CHECK(f.port.requests[patches[0]].write.body["spec"]["replicas"] == 1);
+}

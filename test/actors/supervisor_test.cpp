@@ -33,9 +33,8 @@ struct supervisor_fixture : actor_fixture {
   void lists(std::vector<actors::keyed_pod> pods, std::vector<actors::raycluster_ptr> clusters) {
     caf::anon_send(sup, actors::pod_atom::value, actors::resync_atom::value, std::string(),
                    std::move(pods));
-    for (const char* kind :
-         {"Service", "StatefulSet", "Deployment", "ServiceAccount", "Role", "RoleBinding"})
-      caf::anon_send(sup, actors::child_atom::value, actors::resync_atom::value, std::string(kind),
+    for (const auto& kind : actors::supervisor_options{}.child_kinds)
+      caf::anon_send(sup, actors::child_atom::value, actors::resync_atom::value, kind,
                      std::string(), std::vector<actors::keyed_child>{});
     caf::anon_send(sup, actors::resync_atom::value, std::string(), std::move(clusters));
     settle();

@@ -78,6 +78,8 @@ assert_can "$NS" "$SA" watch rayclusters.ray.io --all-namespaces
 assert_can "$NS" "$SA" update rayclusters.ray.io --subresource=status -n default
 assert_can "$NS" "$SA" create statefulsets.apps -n default
 assert_can "$NS" "$SA" create deployments.apps -n default  # Deployment worker groups
+assert_can "$NS" "$SA" delete deployments.apps -n default  # ... when their group is removed
+assert_can "$NS" "$SA" create horizontalpodautoscalers.autoscaling -n default
 assert_can "$NS" "$SA" create roles.rbac.authorization.k8s.io -n default
 assert_can "$NS" "$SA" patch events -n default
 assert_can "$NS" "$SA" update leases.coordination.k8s.io -n "$NS"
@@ -86,8 +88,7 @@ step "kubectl auth can-i: everything else is refused"
 assert_cannot "$NS" "$SA" get secrets -n default
 assert_cannot "$NS" "$SA" list configmaps -n default
 assert_cannot "$NS" "$SA" delete services -n default
-assert_cannot "$NS" "$SA" delete deployments.apps -n default
-assert_cannot "$NS" "$SA" delete statefulsets.apps -n default
+assert_cannot "$NS" "$SA" delete replicasets.apps -n default
 assert_cannot "$NS" "$SA" create rayclusters.ray.io -n default
 assert_cannot "$NS" "$SA" update rayclusters.ray.io -n default
 assert_cannot "$NS" "$SA" delete rayclusters.ray.io -n default

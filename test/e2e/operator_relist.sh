@@ -11,7 +11,7 @@ METRICS_PORT=$(free_port)
 OPERATOR_HTTP_ARGS="--metrics-addr 127.0.0.1:$METRICS_PORT --health-addr=0"
 KUBECONFIG=$PROXY_KUBECONFIG start_operator
 N=50
-watches=8  # RayClusters and the seven child kinds, in one namespace
+watches=9  # RayClusters and the eight child kinds, in one namespace
 
 step "$N clusters, half with in-tree autoscaling (RBAC children)"
 for i in $(seq 1 "$N"); do

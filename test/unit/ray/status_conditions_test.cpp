@@ -252,3 +252,18 @@ TEST_CASE("status: without the spec hashes nothing is said about updates") {
   CHECK(cond_status(s, "UpToDate") == "absent");
   CHECK_FALSE(s["workerGroups"][0].contains("updatedReplicas"));
 }
+
+TEST_CASE("status: a group an HPA scales wants what its workload has, not the spec's replicas") {
+  cluster_fixture f;
+  f.ready_pods();
+  f.hpa_desired["small-worker"] = 3;  // the HPA scaled 2 -> 3; the third is not ready yet
+  json s = f.reconcile(t1);
+  CHECK(s["workerGroups"][0]["desiredReplicas"] == 3);
+  CHECK(s["desiredWorkerReplicas"] == 3);
+  CHECK(cond_status(s, "Ready") == "False/WorkersNotReady");
+
+  f.pods.push_back(worker("ccccc"));
+  s = f.reconcile(t2);
+  CHECK(s["workerGroups"][0]["readyReplicas"] == 3);
+  CHECK(cond_status(s, "Ready") == "True/AllPodsReady");
+}

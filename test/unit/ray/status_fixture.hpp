@@ -2,6 +2,7 @@
 // A RayCluster shaped like the seed (defaults applied by hand) and its pods, for the status
 // tests.
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -99,6 +100,7 @@ struct cluster_fixture {
   std::string failure_reason, failure_message;
   std::optional<spec_hashes> hashes;  // set: updates are reported
   std::string upgrade_type = "None";
+  std::map<std::string, int64_t> hpa_desired;
 
   json reconcile(const std::string& now) {
     json defaulted = stored;
@@ -113,6 +115,7 @@ struct cluster_fixture {
     in.replica_failure_message = failure_message;
     if (hashes) in.hashes = &*hashes;
     in.upgrade_type = upgrade_type;
+    in.hpa_desired = hpa_desired;
     in.now = now;
     json status = compute_status(in);
     stored["status"] = status;

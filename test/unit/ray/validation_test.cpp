@@ -54,7 +54,7 @@ TEST_CASE("validation: every example is valid as written") {
   for (const char* path :
        {"examples/raycluster-seed.yaml", "examples/raycluster-v1-full.yaml",
         "examples/raycluster-rolling-update.yaml", "examples/raycluster-deployment-workers.yaml",
-        "examples/raycluster-statefulset-workers.yaml"}) {
+        "examples/raycluster-statefulset-workers.yaml", "examples/raycluster-hpa-workers.yaml"}) {
     INFO(path);
     auto problems = validate(load_manifest(path));
     INFO(ray::summarize(problems));
@@ -607,4 +607,37 @@ TEST_CASE("validation: workloadKind is Pod, Deployment or StatefulSet, and Pod w
   CHECK(p.field == "spec.workerGroupSpecs[0].volumeClaimTemplates");
   CHECK(p.message ==
         "needs workloadKind StatefulSet: only a StatefulSet gives each worker its own claims");
+}
+
+TEST_CASE(
+    "validation: an HPA needs a Deployment or StatefulSet group and in-tree autoscaling off") {
+  const json hpa = json::parse(R"({"metrics": [{"type": "Resource", "resource": {"name": "cpu",
+      "target": {"type": "Utilization", "averageUtilization": 50}}}]})");
+  json rc = base();
+  rc["spec"]["workerGroupSpecs"][0]["workloadKind"] = "Deployment";
+  rc["spec"]["workerGroupSpecs"][0]["horizontalPodAutoscaler"] = hpa;
+  CHECK(validate(rc).empty());
+
+  json bad = base();
+  bad["spec"]["workerGroupSpecs"][0]["horizontalPodAutoscaler"] = hpa;
+  auto p = only_problem(bad);
+  CHECK(p.field == "spec.workerGroupSpecs[0].horizontalPodAutoscaler");
+  CHECK(p.message ==
+        "needs workloadKind Deployment or StatefulSet: an HPA scales a workload's replicas, and "
+        "Pod groups have no workload");
+
+  bad = rc;
+  bad["spec"]["enableInTreeAutoscaling"] = true;
+  bool both_autoscalers = false;
+  for (const auto& problem : validate(bad))
+    both_autoscalers |= problem.field == "spec.workerGroupSpecs[0].horizontalPodAutoscaler" &&
+                        problem.message.find("Ray's autoscaler and the HPA") != std::string::npos;
+  CHECK(both_autoscalers);
+
+  bad = rc;
+  bad["spec"]["workerGroupSpecs"][0]["horizontalPodAutoscaler"]["metrics"][0].erase("type");
+  CHECK(only_problem(bad).field == "spec.workerGroupSpecs[0].horizontalPodAutoscaler.metrics[0]");
+  bad = rc;
+  bad["spec"]["workerGroupSpecs"][0]["horizontalPodAutoscaler"]["behavior"] = "fast";
+  CHECK(only_problem(bad).field == "spec.workerGroupSpecs[0].horizontalPodAutoscaler.behavior");
 }

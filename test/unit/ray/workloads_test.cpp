@@ -99,3 +99,101 @@ TEST_CASE("workloads: the workload's hash moves with what the user wrote, and on
   other["spec"]["workerGroupSpecs"][1]["groupName"] = "other";
   CHECK(hash(workload(other)) == hash(workload(cluster)));
 }
+
+namespace {
+
+json with_hpa(const std::string& kind) {
+  json cluster = with_kind(kind);
+  auto& group = cluster["spec"]["workerGroupSpecs"][0];
+  group["minReplicas"] = 2;
+  group["maxReplicas"] = 6;
+  group["horizontalPodAutoscaler"] = json::parse(R"({
+      "metrics": [{"type": "Resource", "resource": {"name": "cpu",
+                   "target": {"type": "Utilization", "averageUtilization": 60}}}],
+      "behavior": {"scaleDown": {"stabilizationWindowSeconds": 120}}})");
+  return cluster;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "workloads: an HPA group gets HPA C-GROUP scaling its workload within the group's bounds") {
+  const json cluster = with_hpa("Deployment");
+  const json hpa = desired_worker_hpa(cluster, 0, "autoscaling/v2beta2");
+  CHECK(hpa["apiVersion"] == "autoscaling/v2beta2");
+  CHECK(hpa["kind"] == "HorizontalPodAutoscaler");
+  CHECK(hpa["metadata"]["name"] == "basic-ray-cluster-small-worker");
+  CHECK(hpa["metadata"]["ownerReferences"][0]["uid"] == "uid-1234");
+  CHECK(hpa["spec"]["scaleTargetRef"] == json{{"apiVersion", "apps/v1"},
+                                              {"kind", "Deployment"},
+                                              {"name", "basic-ray-cluster-small-worker"}});
+  CHECK(hpa["spec"]["minReplicas"] == 2);
+  CHECK(hpa["spec"]["maxReplicas"] == 6);
+  CHECK(hpa["spec"]["metrics"] ==
+        cluster["spec"]["workerGroupSpecs"][0]["horizontalPodAutoscaler"]["metrics"]);
+  CHECK(hpa["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == 120);
+  CHECK(desired_worker_hpa(with_hpa("StatefulSet"), 0,
+                           "autoscaling/v2")["spec"]["scaleTargetRef"]["kind"] == "StatefulSet");
+  // The same object in either version; only apiVersion says which.
+  json v2 = desired_worker_hpa(cluster, 0, "autoscaling/v2");
+  v2["apiVersion"] = "autoscaling/v2beta2";
+  CHECK(v2 == hpa);
+}
+
+TEST_CASE("workloads: an HPA counts in pods, at least 1, within an int32") {
+  json cluster = with_hpa("Deployment");
+  auto& group = cluster["spec"]["workerGroupSpecs"][0];
+  group["numOfHosts"] = 2;
+  CHECK(desired_worker_hpa(cluster, 0, "autoscaling/v2")["spec"]["minReplicas"] == 4);
+  CHECK(desired_worker_hpa(cluster, 0, "autoscaling/v2")["spec"]["maxReplicas"] == 12);
+  group["minReplicas"] = 0;  // KubeRay's default: an HPA without HPAScaleToZero refuses 0
+  group["maxReplicas"] = 2147483647;
+  CHECK(desired_worker_hpa(cluster, 0, "autoscaling/v2")["spec"]["minReplicas"] == 1);
+  CHECK(desired_worker_hpa(cluster, 0, "autoscaling/v2")["spec"]["maxReplicas"] == 2147483647);
+}
+
+TEST_CASE("workloads: no HPA for a Pod group, a group without the block, or while suspended") {
+  CHECK(desired_worker_hpa(with_kind("Deployment"), 0, "autoscaling/v2").is_null());
+  json pod_group = with_hpa("Deployment");
+  pod_group["spec"]["workerGroupSpecs"][0].erase("workloadKind");
+  CHECK(desired_worker_hpa(pod_group, 0, "autoscaling/v2").is_null());
+  json suspended = with_hpa("Deployment");
+  suspended["spec"]["workerGroupSpecs"][0]["suspend"] = true;
+  CHECK(desired_worker_hpa(suspended, 0, "autoscaling/v2").is_null());
+  suspended = with_hpa("Deployment");
+  suspended["spec"]["suspend"] = true;
+  CHECK(desired_worker_hpa(suspended, 0, "autoscaling/v2").is_null());
+  // Suspended, the operator scales the workload again: to 0.
+  CHECK(workload(suspended, 0)["spec"]["replicas"] == 0);
+}
+
+TEST_CASE("workloads: an HPA's workload starts within its bounds and its replicas are not hashed") {
+  const json cluster = with_hpa("Deployment");
+  const auto hash = [](const json& w) {
+    return w["metadata"]["annotations"]["ray.io/desired-spec-hash"];
+  };
+  CHECK(workload(cluster, 0)["spec"]["replicas"] == 2);  // at 0 an HPA would not act
+  CHECK(workload(cluster, 4)["spec"]["replicas"] == 4);
+  CHECK(workload(cluster, 9)["spec"]["replicas"] == 6);
+  // A new replicas in the spec is no write: the HPA owns them.
+  CHECK(hash(workload(cluster, 3)) == hash(workload(cluster, 4)));
+  CHECK(hash(workload(with_kind("Deployment"), 3)) != hash(workload(with_kind("Deployment"), 4)));
+}
+
+TEST_CASE("workloads: the HPA's hash moves with its metrics, behavior and bounds") {
+  const json cluster = with_hpa("Deployment");
+  const auto hash = [](const json& c) {
+    return desired_worker_hpa(
+        c, 0, "autoscaling/v2")["metadata"]["annotations"]["ray.io/desired-spec-hash"];
+  };
+  json metrics = cluster;
+  metrics["spec"]["workerGroupSpecs"][0]["horizontalPodAutoscaler"]["metrics"][0]["resource"]
+         ["target"]["averageUtilization"] = 70;
+  json bounds = cluster;
+  bounds["spec"]["workerGroupSpecs"][0]["maxReplicas"] = 7;
+  json replicas = cluster;
+  replicas["spec"]["workerGroupSpecs"][0]["replicas"] = 5;
+  CHECK(hash(metrics) != hash(cluster));
+  CHECK(hash(bounds) != hash(cluster));
+  CHECK(hash(replicas) == hash(cluster));
+}
