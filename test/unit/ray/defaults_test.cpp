@@ -430,3 +430,35 @@ TEST_CASE("crd: the seed's own fields are declared, so the API server keeps them
     CHECK(spec["workerGroupSpecs"]["items"]["properties"].contains(key));
   }
 }
+
+namespace {
+
+// "spec.workerGroupSpecs[].groupName" for every declared property without a description.
+void undescribed(const json& schema, const std::string& path, std::vector<std::string>& out) {
+  if (!schema.is_object()) return;
+  if (auto items = schema.find("items"); items != schema.end())
+    undescribed(*items, path + "[]", out);
+  auto properties = schema.find("properties");
+  if (properties == schema.end() || !properties->is_object()) return;
+  for (auto it = properties->begin(); it != properties->end(); ++it) {
+    const std::string field = path + "." + it.key();
+    auto description = it->is_object() ? it->find("description") : it->end();
+    if (!it->is_object() || description == it->end() || !description->is_string() ||
+        description->get<std::string>().empty())
+      out.push_back(field);
+    undescribed(*it, field, out);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("crd: kubectl explain describes every field of the spec") {
+  json crd = load_manifest("crds/ray.io_rayclusters.yaml");
+  std::vector<std::string> missing;
+  undescribed(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"], "spec",
+              missing);
+  std::string listed;
+  for (const auto& field : missing) listed += field + " ";
+  INFO(listed);
+  CHECK(missing.empty());
+}
