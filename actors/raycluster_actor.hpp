@@ -29,6 +29,11 @@ struct raycluster_options {
   // do not grow with how spread out its events are. The first status, and any change of the
   // state or of the Ready, HeadPodReady and ReplicaFailure conditions, are written at once.
   std::chrono::milliseconds status_interval{1'000};
+  // While a cluster's status keeps changing, the interval doubles after every write that had to
+  // wait for it, up to this: a long scale-up (pods starting over tens of seconds, as when many
+  // clusters scale at once) costs a few writes, not one a second. It is back at
+  // status_interval once a whole interval passes without a change.
+  std::chrono::milliseconds status_interval_max{4'000};
   ledger_policy ledger;
   worker_group_options group;
   event_recorder_options events;

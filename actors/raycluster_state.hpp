@@ -75,8 +75,10 @@ struct cluster_state {
   std::optional<nlohmann::json> last_written_status;
   std::string status_inputs;  // what the status was last computed from (status_inputs_key)
   std::optional<api_port::clock::time_point> status_written_at;
-  std::string defaults_written_rv;  // the version our defaults write produced
-  std::string recreate_round;       // the cluster hash a Recreate round replaces pods towards
+  std::chrono::milliseconds status_pacing{0};  // the wait after a write (status_interval_max)
+  bool status_held = false;                    // a change waits for the interval to end
+  std::string defaults_written_rv;             // the version our defaults write produced
+  std::string recreate_round;  // the cluster hash a Recreate round replaces pods towards
   std::set<std::string> update_deleted_uids;  // pods an update deleted (never deleted twice)
 
   std::map<std::string, worker_group_actor> groups;

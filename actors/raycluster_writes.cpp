@@ -305,12 +305,20 @@ outcome write_status(cluster_self self, std::vector<ray::child_status> children)
     const auto* e = st.ledger.find(status_key);
     return outcome::failed("writing the status", until(e->due, now));
   }
-  if (st.status_written_at && now < *st.status_written_at + st.options.status_interval &&
-      !turns(current, next)) {
+  const bool turn = turns(current, next);
+  if (st.status_written_at && now < *st.status_written_at + st.status_pacing && !turn) {
     st.status_inputs.clear();  // not written: computed again then
+    st.status_held = true;
     // A flush scheduled, not a retry: the reconcile did all it could.
-    return outcome::done_by(until(*st.status_written_at + st.options.status_interval, now));
+    return outcome::done_by(until(*st.status_written_at + st.status_pacing, now));
   }
+  // Held for the interval: changes keep coming, so the next wait is longer. Not held: a whole
+  // interval passed without a change, and the next one starts afresh.
+  if (!turn || !st.status_held)
+    st.status_pacing = st.status_held
+                           ? std::min(st.status_pacing * 2, st.options.status_interval_max)
+                           : st.options.status_interval;
+  st.status_held = false;
   st.status_written_at = now;
   write_request w;
   w.verb = "patch";

@@ -31,8 +31,9 @@ void wakeup::arm(api_port& port, const caf::actor& self, time_point at) {
 void wakeup::trigger(api_port& port, const caf::actor& self, urgency u) {
   const time_point now = port.now();
   if (immediate_) return;  // a reconcile is on its way already
-  const time_point at =
-      u == urgency::lazy ? now + policy_.lazy : std::max(now, last_run_ + policy_.debounce);
+  const time_point at = u == urgency::lazy
+                            ? std::max(now + policy_.lazy, last_run_ + policy_.lazy_gap)
+                            : std::max(now, last_run_ + policy_.debounce);
   if (at <= now) {
     if (!immediate_) caf::anon_send(self, wake_atom::value, uint64_t{0});
     immediate_ = true;

@@ -46,6 +46,9 @@ struct wakeup_policy {
   // A trigger that is no hurry (a pod's or a child's change seen, which mostly moves the
   // status) waits this long, so the events of one cluster that trickle in share a reconcile.
   std::chrono::milliseconds lazy{100};
+  // ... and no sooner than this after the last reconcile: where a cluster's events trickle in
+  // (many clusters changing at once), they share reconciles instead of each having its own.
+  std::chrono::milliseconds lazy_gap{500};
   std::chrono::milliseconds resync{300'000};
   k8s::backoff_policy failure_backoff{std::chrono::milliseconds(200),
                                       std::chrono::milliseconds(300'000)};

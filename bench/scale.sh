@@ -143,11 +143,14 @@ idle_cpu=$(cpu_s)
 
 # 2. Scale every group up at once.
 threads_before=$(thread_cpu)
+# BENCH_PERF=FILE: the operator's CPU profile of this phase (perf's cpu-clock), for perf report.
+[ -n "${BENCH_PERF:-}" ] && { perf record -q -e cpu-clock -F 499 -g -p "$op" -o "$BENCH_PERF" >/dev/null 2>&1 & perf_pid=$!; }
 manifests "$workers" | k apply -n "$ns" -f - >/dev/null
 t2=$(date +%s.%N)
 wait_converged "scale-up" "$workers"
 t3=$(date +%s.%N)
 sleep 5
+[ -n "${perf_pid:-}" ] && { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
 loaded_cpu=$(cpu_s)
 loaded_rss=$(rss_kb)
 threads_after=$(thread_cpu)

@@ -54,6 +54,11 @@ struct cluster_fixture : actor_fixture {
   }
   ~cluster_fixture() override { caf::anon_send_exit(cluster, caf::exit_reason::user_shutdown); }
 
+  // What the watch showed is acted on: it is no hurry (wakeup_policy::lazy, lazy_gap).
+  void seen() {
+    settle();
+    advance(actors::wakeup_policy{}.lazy_gap);
+  }
   void spec(json rc) {
     caf::anon_send(cluster, actors::spec_atom::value, std::make_shared<const json>(std::move(rc)));
     advance(100ms);
@@ -230,6 +235,53 @@ TEST_CASE("actors: the status changes of a burst of pod events go out in few wri
   CHECK(status.value("availableWorkerReplicas", -1) == 5);
 }
 
+TEST_CASE("actors: a status that keeps changing is written ever less often, up to 4 s apart",
+          "[actors]") {
+  cluster_fixture f({}, 1000ms);
+  f.succeed_all();
+  std::vector<actors::api_port::clock::time_point> written;
+  size_t seen = f.port.requests.size();
+  const auto collect = [&] {  // status writes made so far, answered at once
+    f.settle();
+    for (; seen < f.port.requests.size(); ++seen)
+      if (f.port.requests[seen].write.subresource == "status") {
+        written.push_back(f.port.now_);
+        f.port.succeed(seen, "50" + std::to_string(seen));
+      }
+    f.settle();
+  };
+  const auto head_at = [&](int n) {
+    ray::observed_pod p = *pod("c-head-0", "headgroup");
+    p.pod_ip = "10.0.0." + std::to_string(n);  // status.head.podIP: a change, and no turn
+    caf::anon_send(f.cluster, actors::pod_atom::value, actors::apply_atom::value,
+                   std::make_shared<const ray::observed_pod>(std::move(p)));
+    collect();
+  };
+  // A change every 100 ms for 20 s: a fixed 1 s interval would write 20 times.
+  for (int n = 1; n <= 200; ++n) {
+    head_at(n);
+    f.advance(100ms);
+    collect();
+  }
+  INFO(written.size() << " status writes in 20 s of changes");
+  CHECK(written.size() >= 5);
+  CHECK(written.size() <= 9);
+  for (size_t i = 1; i < written.size(); ++i) {
+    CHECK(written[i] - written[i - 1] >= 1000ms);
+    CHECK(written[i] - written[i - 1] <= 4100ms);
+  }
+  // Quiet for longer than the interval: the next change goes out as soon as it is seen.
+  f.advance(4100ms);  // the last changes' flush
+  collect();
+  f.advance(5s);
+  collect();
+  const size_t before = written.size();
+  head_at(201);
+  f.advance(actors::wakeup_policy{}.lazy_gap);
+  collect();
+  CHECK(written.size() == before + 1);
+}
+
 namespace {
 
 // What the watch shows of a worker Deployment the actor created.
@@ -268,13 +320,12 @@ TEST_CASE("actors: kubectl scale on a group the operator scales is undone", "[ac
   f.port.succeed(created[0], "40");
   caf::anon_send(f.cluster, actors::child_atom::value, actors::apply_atom::value,
                  deployment(body, 1, "40"));
-  f.advance(100ms);
+  f.seen();
   CHECK(f.port.count("patch", "deployments") == 0);  // as wanted: nothing to write
 
   caf::anon_send(f.cluster, actors::child_atom::value, actors::apply_atom::value,
                  deployment(body, 4, "41"));
-  f.settle();  // the change arrives now; its reconcile is no hurry
-  f.advance(100ms);
+  f.seen();
   auto patches = f.port.find("patch", "deployments");
   REQUIRE(patches.size() == 1);
   CHECK(f.port.requests[patches[0]].write.body["spec"]["replicas"] == 1);
@@ -300,7 +351,7 @@ TEST_CASE("actors: an HPA group's replicas are the HPA's, raised only from 0", "
                  deployment(body, 1, "40"));
   caf::anon_send(f.cluster, actors::child_atom::value, actors::apply_atom::value,
                  deployment(body, 3, "41"));
-  f.advance(100ms);
+  f.seen();
   caf::anon_send(f.cluster, actors::child_atom::value, actors::apply_atom::value,
                  deployment(body, 5, "42"));
   f.advance(2s);
@@ -311,8 +362,7 @@ TEST_CASE("actors: an HPA group's replicas are the HPA's, raised only from 0", "
   // At 0 an HPA does nothing: the operator raises it to the HPA's minimum.
   caf::anon_send(f.cluster, actors::child_atom::value, actors::apply_atom::value,
                  deployment(body, 0, "43"));
-  f.settle();
-  f.advance(100ms);
+  f.seen();
   auto patches = f.port.find("patch", "deployments");
   REQUIRE(patches.size() == 1);
   CHECK(f.port.requests[patches[0]].write.body["spec"]["replicas"] == 1);
