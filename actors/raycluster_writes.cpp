@@ -225,7 +225,8 @@ std::map<std::string, int64_t> hpa_desired(const cluster_state& st) {
 // the status (JSON built, compared and diffed) is computed only when this changes. Most pod
 // events (a pod bound to a node, an annotation) change nothing it shows.
 std::string status_inputs_key(const cluster_state& st,
-                              const std::vector<ray::child_status>& children) {
+                              const std::vector<ray::child_status>& children,
+                              const std::map<std::string, int64_t>& hpa) {
   std::string key = k8s::resource_version(*st.stored);
   key += st.ledger.settling(status_key) ? "|s" : "|-";
   for (const auto& [name, p] : st.pods) {
@@ -246,7 +247,7 @@ std::string status_inputs_key(const cluster_state& st,
   }
   for (const auto& [group, failure] : st.group_failures)
     key += "|f:" + group + ":" + failure.first + ":" + failure.second;
-  for (const auto& [group, pods] : hpa_desired(st)) key += "|hpa:" + group + std::to_string(pods);
+  for (const auto& [group, pods] : hpa) key += "|hpa:" + group + std::to_string(pods);
   return key;
 }
 
@@ -271,7 +272,8 @@ outcome write_status(cluster_self self, std::vector<ray::child_status> children)
   auto& st = self->state;
   if (st.ledger.in_flight(status_key)) return outcome::done();
   const auto now = st.port->now();
-  std::string inputs = status_inputs_key(st, children);
+  std::map<std::string, int64_t> hpa = hpa_desired(st);
+  std::string inputs = status_inputs_key(st, children, hpa);
   if (inputs == st.status_inputs && !st.ledger.failure(status_key)) return outcome::done();
   st.status_inputs = std::move(inputs);
   ray::status_inputs in;
@@ -286,7 +288,7 @@ outcome write_status(cluster_self self, std::vector<ray::child_status> children)
     in.children = std::move(children);
     in.hashes = &st.derived.hashes;
     in.upgrade_type = ray::to_string(st.derived.head_upgrade);
-    in.hpa_desired = hpa_desired(st);
+    in.hpa_desired = std::move(hpa);
   }
   for (const auto& [group, failure] : st.group_failures) {
     if (!in.replica_failure_message.empty()) break;

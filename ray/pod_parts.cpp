@@ -96,6 +96,19 @@ std::string text(const json& value) {
   return "";
 }
 
+bool flag(const json& obj, const char* key) {
+  const json& v = member(obj, key);
+  return v.is_boolean() && v.get<bool>();
+}
+
+int64_t int_or(const json& obj, const char* key, int64_t fallback) {
+  const json& v = member(obj, key);
+  if (v.is_number_unsigned())
+    return static_cast<int64_t>(std::min<uint64_t>(v.get<uint64_t>(), INT64_MAX));
+  if (v.is_number_integer()) return v.get<int64_t>();
+  return fallback;
+}
+
 std::string cluster_name(const json& cluster) {
   return text(member(member(cluster, "metadata"), "name"));
 }
@@ -105,8 +118,7 @@ std::string cluster_namespace(const json& cluster) {
 }
 
 bool autoscaling_enabled(const json& cluster) {
-  const json& flag = member(member(cluster, "spec"), "enableInTreeAutoscaling");
-  return flag.is_boolean() && flag.get<bool>();
+  return flag(member(cluster, "spec"), "enableInTreeAutoscaling");
 }
 
 std::string head_port(const json& cluster) {

@@ -5,6 +5,7 @@
 // Inputs are with_defaults() output, but a RayCluster is still user data: every reader here
 // tolerates a missing or wrongly-typed field instead of throwing.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -19,6 +20,10 @@ const json& member(const json& obj, const char* key);
 // A string as-is, a number as its decimal text, a bool as "true"/"false", anything else "".
 // rayStartParams and quantities are strings in the schema, but YAML authors write `port: 6379`.
 std::string text(const json& value);
+// obj[key] when it is true; false when absent or not a bool (refused by validation).
+bool flag(const json& obj, const char* key);
+// obj[key] when it is an integer (above INT64_MAX: INT64_MAX), else `fallback`.
+int64_t int_or(const json& obj, const char* key, int64_t fallback);
 
 std::string cluster_name(const json& cluster);
 std::string cluster_namespace(const json& cluster);

@@ -8,6 +8,7 @@
 
 #include "k8s/object_meta.hpp"
 #include "k8s/quantity.hpp"
+#include "ray/pod_parts.hpp"
 #include "ray/status_detail.hpp"
 
 namespace ray {
@@ -16,6 +17,8 @@ namespace {
 
 using nlohmann::json;
 using namespace status_detail;
+using detail::flag;
+using detail::int_or;
 
 // Every counter is an int32 in the CRD.
 constexpr int64_t int32_max = 2147483647;
@@ -28,19 +31,6 @@ int64_t times(int64_t a, int64_t b) {
   int64_t product = 0;
   if (__builtin_mul_overflow(a, b, &product)) return int32_max;
   return saturate(product);
-}
-
-int64_t int_or(const json& obj, const char* key, int64_t fallback) {
-  const json& v = member(obj, key);
-  if (v.is_number_unsigned())
-    return static_cast<int64_t>(std::min<uint64_t>(v.get<uint64_t>(), INT64_MAX));
-  if (v.is_number_integer()) return v.get<int64_t>();
-  return fallback;
-}
-
-bool flag(const json& obj, const char* key) {
-  const json& v = member(obj, key);
-  return v.is_boolean() && v.get<bool>();
 }
 
 struct group_plan {

@@ -9,6 +9,8 @@
 
 namespace ray {
 
+using detail::flag;
+using detail::int_or;
 using detail::member;
 using detail::text;
 using nlohmann::json;
@@ -34,26 +36,16 @@ const char* to_string(workload_kind kind) {
 
 namespace {
 
-bool flag(const json& object, const char* key) {
-  const json& v = member(object, key);
-  return v.is_boolean() && v.get<bool>();
-}
-
-int64_t number_or(const json& object, const char* key, int64_t fallback) {
-  const json& v = member(object, key);
-  return v.is_number_integer() ? v.get<int64_t>() : fallback;
-}
-
 // The HPA's bounds, in pods: the group's in replicas times numOfHosts, within an int32 and the
 // HPA's own rule that minReplicas is at least 1.
 std::pair<int64_t, int64_t> hpa_bounds(const json& group) {
   constexpr int64_t int32_max = 2147483647;
-  const int64_t hosts = std::max<int64_t>(1, number_or(group, "numOfHosts", 1));
+  const int64_t hosts = std::max<int64_t>(1, int_or(group, "numOfHosts", 1));
   auto pods = [&](int64_t replicas) {
     return replicas > int32_max / hosts ? int32_max : std::max<int64_t>(0, replicas) * hosts;
   };
-  const int64_t min = std::max<int64_t>(1, pods(number_or(group, "minReplicas", 0)));
-  const int64_t max = std::max(min, pods(number_or(group, "maxReplicas", int32_max)));
+  const int64_t min = std::max<int64_t>(1, pods(int_or(group, "minReplicas", 0)));
+  const int64_t max = std::max(min, pods(int_or(group, "maxReplicas", int32_max)));
   return {min, max};
 }
 

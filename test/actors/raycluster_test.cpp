@@ -54,6 +54,10 @@ struct cluster_fixture : actor_fixture {
   }
   ~cluster_fixture() override { caf::anon_send_exit(cluster, caf::exit_reason::user_shutdown); }
 
+  // The watch shows a child.
+  void show(actors::child_ptr child) {
+    caf::anon_send(cluster, actors::child_atom::value, actors::apply_atom::value, std::move(child));
+  }
   // What the watch showed is acted on: it is no hurry (wakeup_policy::lazy, lazy_gap).
   void seen() {
     settle();
@@ -318,13 +322,11 @@ TEST_CASE("actors: kubectl scale on a group the operator scales is undone", "[ac
   const json body = f.port.requests[created[0]].write.body;
   CHECK(body["spec"]["replicas"] == 1);
   f.port.succeed(created[0], "40");
-  caf::anon_send(f.cluster, actors::child_atom::value, actors::apply_atom::value,
-                 deployment(body, 1, "40"));
+  f.show(deployment(body, 1, "40"));
   f.seen();
   CHECK(f.port.count("patch", "deployments") == 0);  // as wanted: nothing to write
 
-  caf::anon_send(f.cluster, actors::child_atom::value, actors::apply_atom::value,
-                 deployment(body, 4, "41"));
+  f.show(deployment(body, 4, "41"));
   f.seen();
   auto patches = f.port.find("patch", "deployments");
   REQUIRE(patches.size() == 1);
@@ -347,21 +349,17 @@ TEST_CASE("actors: an HPA group's replicas are the HPA's, raised only from 0", "
   f.port.succeed(created[0], "40");
 
   // The HPA scales it to 3, then 5: the operator writes nothing, and wants what it has.
-  caf::anon_send(f.cluster, actors::child_atom::value, actors::apply_atom::value,
-                 deployment(body, 1, "40"));
-  caf::anon_send(f.cluster, actors::child_atom::value, actors::apply_atom::value,
-                 deployment(body, 3, "41"));
+  f.show(deployment(body, 1, "40"));
+  f.show(deployment(body, 3, "41"));
   f.seen();
-  caf::anon_send(f.cluster, actors::child_atom::value, actors::apply_atom::value,
-                 deployment(body, 5, "42"));
+  f.show(deployment(body, 5, "42"));
   f.advance(2s);
   f.succeed_all();
   CHECK(f.port.count("patch", "deployments") == 0);
   CHECK(f.last_status()["workerGroups"][0]["desiredReplicas"] == 5);
 
   // At 0 an HPA does nothing: the operator raises it to the HPA's minimum.
-  caf::anon_send(f.cluster, actors::child_atom::value, actors::apply_atom::value,
-                 deployment(body, 0, "43"));
+  f.show(deployment(body, 0, "43"));
   f.seen();
   auto patches = f.port.find("patch", "deployments");
   REQUIRE(patches.size() == 1);
