@@ -70,6 +70,7 @@ void refresh_derived(cluster_self self) {
                           k8s::annotation(desired, ray::annotation_spec_hash).value_or("")});
   };
   add(ray::desired_head_service(d.defaulted));
+  d.head_service = d.children.back().name;
   add(ray::desired_workers_service(d.defaulted));
   if (spec.value("enableInTreeAutoscaling", false)) {
     add(ray::desired_autoscaler_service_account(d.defaulted));
@@ -156,15 +157,15 @@ std::map<std::string, std::string> kind_conflicts(cluster_self self) {
 
 // The Deployment or StatefulSet of a group removed from the spec (or whose kind changed while
 // it had no pods) goes, as a removed Pod group's pods do; its controller's pods go with it. So
-// does an HPA its group no longer has.
-void remove_stale_workloads(cluster_self self,
-                            const std::map<std::string, std::string>& conflicts) {
+// does an HPA its group no longer has, and the head Service under its old name once the spec
+// names it otherwise (headGroupSpec.headService.metadata.name).
+void remove_stale_children(cluster_self self, const std::map<std::string, std::string>& conflicts) {
   auto& st = self->state;
   const std::string our_uid = k8s::uid(*st.stored);
   const auto now = st.port->now();
   for (const auto& [key, child] : st.children) {
     if (child->kind != "Deployment" && child->kind != "StatefulSet" &&
-        child->kind != "HorizontalPodAutoscaler")
+        child->kind != "HorizontalPodAutoscaler" && child->kind != "Service")
       continue;
     if (child->name == ray::head_statefulset_name(st.key.name)) continue;
     if (child->owner_uid != our_uid || child->deleting) continue;
@@ -183,6 +184,8 @@ void remove_stale_workloads(cluster_self self,
     w.delete_opts.precondition_uid = child->uid;
     w.reason = child->kind == "HorizontalPodAutoscaler"
                    ? "its worker group no longer asks for one, or is suspended"
+               : child->kind == "Service"
+                   ? "the head Service is now named " + st.derived.head_service
                    : "its worker group is no longer in the spec";
     const uint64_t ticket = st.next_ticket++;
     st.ledger.begin(key, ticket, now, "delete");
@@ -309,6 +312,20 @@ outcome reconcile(cluster_self self) {
     st.last_problems.clear();
   }
 
+  std::string unacted;
+  for (const auto& field : ray::unacted_fields(*st.stored))
+    unacted += (unacted.empty() ? "" : ", ") + field;
+  if (unacted != st.last_unacted) {
+    st.last_unacted = unacted;
+    if (!unacted.empty()) {
+      const std::string message =
+          "Accepted but not acted on by this operator yet (the cluster runs without them): " +
+          unacted;
+      spdlog::warn("RayCluster {}: {}", st.key.str(), message);
+      record(self, "Warning", "UnsupportedField", message);
+    }
+  }
+
   bool waiting = false;
   outcome result = ensure_defaults(self, waiting);
   if (waiting) return result;
@@ -346,7 +363,7 @@ outcome reconcile(cluster_self self) {
     result.merge(ensure_child(self, desired, status));
     children.push_back(std::move(status));
   }
-  remove_stale_workloads(self, conflicts);
+  remove_stale_children(self, conflicts);
   const update_plan plan = plan_updates(self);
   result.merge(ensure_head_update(self, plan));
   ensure_groups(self, plan, conflicts);

@@ -36,6 +36,7 @@ struct derived_view {
     bool hpa_scaled = false;
   };
   std::vector<child> children;  // in the order they are created
+  std::string head_service;     // its name: the user's headService name, or C-head-svc
   std::vector<group_spec> groups;
   ray::spec_hashes hashes;                                // of the stored spec (ray/updates.hpp)
   std::map<std::string, ray::workload_kind> group_kinds;  // by group
@@ -70,6 +71,7 @@ struct cluster_state {
   std::optional<wakeup> wake;
 
   std::string last_problems;               // the summary last reported as invalid
+  std::string last_unacted;                // the KubeRay fields last reported as not acted on
   std::set<std::string> foreign_reported;  // "Kind/name@uid" recorded as not ours
   std::map<std::string, std::pair<std::string, std::string>> group_failures;  // reason, message
   std::optional<nlohmann::json> last_written_status;

@@ -239,7 +239,7 @@ std::string status_inputs_key(const cluster_state& st,
   }
   for (const auto& c : children)
     key += "|" + c.kind + "/" + c.name + (c.present ? "+" : "-") + c.reason + ":" + c.message;
-  auto svc = st.children.find(child_key("Service", ray::head_service_name(st.key.name)));
+  auto svc = st.children.find(child_key("Service", st.derived.head_service));
   if (svc != st.children.end()) {
     key += "|svc:" + svc->second->service.cluster_ip;
     for (const auto& [port_name, port] : svc->second->service.ports)
@@ -283,7 +283,7 @@ outcome write_status(cluster_self self, std::vector<ray::child_status> children)
   in.problems = st.derived.problems;
   for (const auto& [name, p] : st.pods) in.pods.push_back(*p);
   if (valid) {
-    auto svc = st.children.find(child_key("Service", ray::head_service_name(st.key.name)));
+    auto svc = st.children.find(child_key("Service", st.derived.head_service));
     if (svc != st.children.end()) in.head_service = svc->second->service;
     in.children = std::move(children);
     in.hashes = &st.derived.hashes;

@@ -109,6 +109,8 @@ json desired_head_statefulset(const json& cluster, const spec_hashes& hashes) {
                             detail::child_labels(cluster, std::string(node_type_head)))},
       {"spec",
        {{"replicas", suspended ? 0 : 1},
+        // Immutable, so the default name even when headService names the Service otherwise
+        // (the Service is not headless: no pod DNS records hang on it either way).
         {"serviceName", head_service_name(name)},
         {"selector", {{"matchLabels", head_selector(name)}}},
         // The head is a single pod; Parallel lets a replacement start without waiting on
@@ -133,7 +135,7 @@ json desired_head_service(const json& cluster) {
   json labels = detail::child_labels(cluster, std::string(node_type_head));
   // The head pods' own app name, so selectors written against the pods also match here.
   labels[label_app_name] = member(member(member(tmpl, "metadata"), "labels"), label_app_name);
-  json meta = metadata(cluster, head_service_name(name),
+  json meta = metadata(cluster, detail::head_service(cluster),
                        merged(member(member(user, "metadata"), "labels"), labels));
   json annotations = merged(member(member(user, "metadata"), "annotations"),
                             member(spec, "headServiceAnnotations"));

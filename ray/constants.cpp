@@ -20,8 +20,5 @@ std::string worker_generate_name(const std::string& cluster, const std::string& 
 std::string autoscaler_rbac_name(const std::string& cluster) {
   return cluster;
 }
-std::string head_service_fqdn(const std::string& cluster, const std::string& ns) {
-  return head_service_name(cluster) + "." + ns + ".svc.cluster.local";
-}
 
 }  // namespace ray

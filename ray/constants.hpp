@@ -28,6 +28,10 @@ constexpr const char* node_type_worker = "worker";
 // Annotation on every owned child: a hash of the desired spec it was built from, so a
 // reconcile can tell "unchanged" without comparing against server-defaulted fields.
 constexpr const char* annotation_spec_hash = "ray.io/desired-spec-hash";
+// On the head pod, "true" or "false" as in KubeRay. The head pod so always has annotations,
+// which the Ray 2.2-2.6 autoscaler needs: its JSON patch `replace`s one of them each
+// iteration, and a replace under a missing annotations map is refused (422).
+constexpr const char* annotation_ft_enabled = "ray.io/ft-enabled";
 
 // Container names and the Ray container's position.
 constexpr const char* head_container = "ray-head";
@@ -52,7 +56,5 @@ std::string workers_service_name(const std::string& cluster);   // C-workers
 std::string worker_generate_name(const std::string& cluster,
                                  const std::string& group);    // C-G-worker-
 std::string autoscaler_rbac_name(const std::string& cluster);  // C
-// The FQDN workers use to reach the head's GCS.
-std::string head_service_fqdn(const std::string& cluster, const std::string& ns);
 
 }  // namespace ray

@@ -121,14 +121,26 @@ bool autoscaling_enabled(const json& cluster) {
   return flag(member(cluster, "spec"), "enableInTreeAutoscaling");
 }
 
+bool gcs_ft_enabled(const json& cluster) {
+  if (member(member(cluster, "spec"), "gcsFaultToleranceOptions").is_object()) return true;
+  const json& annotations = member(member(cluster, "metadata"), "annotations");
+  return text(member(annotations, annotation_ft_enabled)) == "true";
+}
+
 std::string head_port(const json& cluster) {
   const json& head = member(member(cluster, "spec"), "headGroupSpec");
   const std::string port = text(member(member(head, "rayStartParams"), "port"));
   return port.empty() ? std::to_string(port_gcs) : port;
 }
 
+std::string head_service(const json& cluster) {
+  const json& head = member(member(cluster, "spec"), "headGroupSpec");
+  const std::string custom = text(member(member(member(head, "headService"), "metadata"), "name"));
+  return custom.empty() ? head_service_name(cluster_name(cluster)) : custom;
+}
+
 std::string head_fqdn(const json& cluster) {
-  return head_service_fqdn(cluster_name(cluster), cluster_namespace(cluster));
+  return head_service(cluster) + "." + cluster_namespace(cluster) + ".svc.cluster.local";
 }
 
 void add_env(json& container, const std::string& name, const std::string& value) {
@@ -169,7 +181,7 @@ void add_ray_env(json& container, const json& cluster, bool head, const std::str
   add_env(container, "RAY_DASHBOARD_ENABLE_K8S_DISK_USAGE", "1");
   if (!head) {
     add_env(container, "FQ_RAY_IP", head_fqdn(cluster));
-    add_env(container, "RAY_IP", head_service_name(cluster_name(cluster)));
+    add_env(container, "RAY_IP", head_service(cluster));
   }
 }
 
@@ -245,7 +257,7 @@ done
     if (!value.is_null()) c[key] = value;
   }
   add_env(c, "FQ_RAY_IP", head_fqdn(cluster));
-  add_env(c, "RAY_IP", head_service_name(cluster_name(cluster)));
+  add_env(c, "RAY_IP", head_service(cluster));
   return c;
 }
 

@@ -28,9 +28,14 @@ int64_t int_or(const json& obj, const char* key, int64_t fallback);
 std::string cluster_name(const json& cluster);
 std::string cluster_namespace(const json& cluster);
 bool autoscaling_enabled(const json& cluster);
+// GCS fault tolerance: spec.gcsFaultToleranceOptions, or the older ray.io/ft-enabled: "true"
+// annotation on the RayCluster.
+bool gcs_ft_enabled(const json& cluster);
 // The head's GCS port as text: head rayStartParams["port"], else 6379.
 std::string head_port(const json& cluster);
-// "<C>-head-svc.<ns>.svc.cluster.local"
+// The head Service's name: headGroupSpec.headService.metadata.name, else "<C>-head-svc".
+std::string head_service(const json& cluster);
+// "<head Service>.<ns>.svc.cluster.local"
 std::string head_fqdn(const json& cluster);
 
 // The first `ulimit` part of every generated command; KUBERAY_GEN_RAY_START_CMD omits it.
@@ -55,6 +60,15 @@ void add_probes(json& container, const json& cluster, const json& params, bool h
 json wait_gcs_ready_container(const json& user_ray_container, const json& cluster);
 // The head's `autoscaler` sidecar, built from the user's Ray container and autoscalerOptions.
 json autoscaler_sidecar(const json& cluster, const json& user_ray_container);
+
+// GCS fault tolerance (gcs_fault_tolerance.cpp). The cluster's namespace of keys in external
+// storage: gcsFaultToleranceOptions.externalStorageNamespace, else the annotation
+// ray.io/external-storage-namespace, else the RayCluster's uid.
+std::string external_storage_namespace(const json& cluster);
+// The head's redis-password / redis-username flags, read from the env add_gcs_ft sets.
+void add_gcs_ft_params(json& params, const json& cluster, bool head);
+// Env and annotations of head and workers, when GCS fault tolerance is on.
+void add_gcs_ft(json& pod_meta, json& ray_container, const json& cluster, bool head);
 
 // The controller ownerReference every child carries (to the RayCluster's storage version).
 json controller_owner_references(const json& cluster);

@@ -19,9 +19,12 @@ namespace {
 
 constexpr const char* overwrite_cmd_annotation = "ray.io/overwrite-container-cmd";
 
-json pod_labels(const json& cluster, const json& template_labels, const std::string& node_type,
-                const std::string& group) {
+json pod_labels(const json& cluster, const json& template_labels, const json& ray_labels,
+                const std::string& node_type, const std::string& group) {
   json labels = template_labels.is_object() ? template_labels : json::object();
+  // The group's Ray node labels are pod labels too, so schedulers and selectors see them.
+  if (ray_labels.is_object())
+    for (const auto& [key, value] : ray_labels.items()) labels[key] = value;
   if (!member(labels, label_app_name).is_string()) labels[label_app_name] = app_name;
   // The autoscaler finds nodes and their groups through these, so a template cannot move a
   // pod to another cluster or group.
@@ -101,9 +104,11 @@ json build_template(const json& cluster, const json& group, bool head,
   if (!meta.is_object()) meta = json::object();
   // Pods live in the cluster's namespace and are named by their owner.
   for (const char* key : {"name", "generateName", "namespace"}) meta.erase(key);
-  meta["labels"] = pod_labels(cluster, member(meta, "labels"),
+  meta["labels"] = pod_labels(cluster, member(meta, "labels"), member(group, "labels"),
                               head ? node_type_head : node_type_worker, group_name);
   if (!meta["annotations"].is_object()) meta["annotations"] = json::object();
+  if (head)
+    meta["annotations"][annotation_ft_enabled] = detail::gcs_ft_enabled(cluster) ? "true" : "false";
 
   json& spec = tmpl["spec"];
   if (!spec.is_object()) spec = json::object();
@@ -117,6 +122,7 @@ json build_template(const json& cluster, const json& group, bool head,
   json& ray = containers[ray_container_index];
   set_ray_command(ray, cluster, start_cmd);
   detail::add_ray_env(ray, cluster, head, start_cmd);
+  detail::add_gcs_ft(meta, ray, cluster, head);
   add_ports(ray, cluster, params, head);
   detail::add_shared_memory(spec, ray, params);
   detail::add_probes(ray, cluster, params, head);
@@ -126,7 +132,7 @@ json build_template(const json& cluster, const json& group, bool head,
     for (auto& init : inits) {
       if (!init.is_object()) continue;
       detail::add_env(init, "FQ_RAY_IP", detail::head_fqdn(cluster));
-      detail::add_env(init, "RAY_IP", head_service_name(detail::cluster_name(cluster)));
+      detail::add_env(init, "RAY_IP", detail::head_service(cluster));
     }
   } else {
     spec.erase("initContainers");

@@ -155,7 +155,18 @@ void check_head_group(checker& c, const json& spec, validation_detail::template_
   const std::string path = "spec.headGroupSpec";
   rules.has_num_cpus = check_ray_fields(c, *head, path);
   c.one_of(*head, "serviceType", path, {"ClusterIP", "NodePort", "LoadBalancer"});
-  c.object(*head, "headService", path);
+  if (const json* service = c.object(*head, "headService", path)) {
+    const std::string service_path = path + ".headService";
+    if (const json* meta = c.object(*service, "metadata", service_path)) {
+      if (const json* name = c.string(*meta, "name", service_path + ".metadata")) {
+        // Workers and clients reach the head by this name: it must be a Service name.
+        std::string why = k8s::validate_dns1035_label(name->get<std::string>());
+        if (!why.empty())
+          c.add(service_path + ".metadata.name",
+                quoted(*name) + " is not a valid Service name: " + why);
+      }
+    }
+  }
   c.boolean(*head, "enableIngress", path);
   check_volume_claim_templates(c, *head, path);
   validation_detail::check_pod_template(c, *head, path, rules);
@@ -336,7 +347,10 @@ std::vector<spec_problem> validate(const json& raycluster) {
   std::string cluster = cluster_name_of(c, raycluster);
   // A missing spec is a valid (if minimal) cluster: every field of it has a default.
   if (missing(raycluster, "spec")) return problems;
-  if (const json* spec = c.object(raycluster, "spec", "")) check_spec(c, *spec, cluster);
+  if (const json* spec = c.object(raycluster, "spec", "")) {
+    check_spec(c, *spec, cluster);
+    validation_detail::check_gcs_fault_tolerance(c, raycluster);
+  }
   return problems;
 }
 
@@ -349,6 +363,41 @@ std::string summarize(const std::vector<spec_problem>& problems) {
     text += problems[i].to_string();
   }
   return text;
+}
+
+std::vector<std::string> unacted_fields(const json& rc) {
+  std::vector<std::string> out;
+  auto spec = rc.find("spec");
+  if (spec == rc.end() || !spec->is_object()) return out;
+  for (const char* field : {"authOptions", "historyServerOptions", "networkPolicy", "tlsOptions"})
+    if (spec->contains(field) && !(*spec)[field].is_null())
+      out.push_back(std::string("spec.") + field);
+  // GCS fault tolerance is set up on the pods; what is left is named with what it means.
+  if (auto ft = spec->find("gcsFaultToleranceOptions"); ft != spec->end() && ft->is_object()) {
+    if (ft->value("backend", "") == "rocksdb")
+      out.push_back(
+          "spec.gcsFaultToleranceOptions.storage (no volume is mounted for rocksdb "
+          "yet: the GCS state does not outlive the head container)");
+    else
+      out.push_back(
+          "spec.gcsFaultToleranceOptions (deleting the cluster leaves its keys in "
+          "Redis)");
+  } else if (rc.value("/metadata/annotations/ray.io~1ft-enabled"_json_pointer, "") == "true") {
+    out.push_back(
+        "metadata.annotations.ray.io/ft-enabled (deleting the cluster leaves its "
+        "keys in Redis)");
+  }
+  if (auto head = spec->find("headGroupSpec"); head != spec->end() && head->is_object()) {
+    if (is_true(*head, "enableIngress")) out.push_back("spec.headGroupSpec.enableIngress");
+    if (head->contains("ingressOptions")) out.push_back("spec.headGroupSpec.ingressOptions");
+  }
+  if (auto groups = spec->find("workerGroupSpecs"); groups != spec->end() && groups->is_array())
+    for (size_t i = 0; i < groups->size(); ++i) {
+      const json& g = (*groups)[i];
+      if (g.is_object() && g.contains("priority") && g["priority"] != 0)
+        out.push_back("spec.workerGroupSpecs[" + std::to_string(i) + "].priority");
+    }
+  return out;
 }
 
 }  // namespace ray

@@ -88,5 +88,7 @@ void check_resource_requirements(checker& c, const nlohmann::json& resources,
 
 // Kubernetes label keys and values.
 void check_labels(checker& c, const nlohmann::json& labels, const std::string& path);
+// GCS fault tolerance's settings (validation_gcs.cpp).
+void check_gcs_fault_tolerance(checker& c, const nlohmann::json& raycluster);
 
 }  // namespace ray::validation_detail

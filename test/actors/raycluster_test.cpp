@@ -365,3 +365,23 @@ TEST_CASE("actors: an HPA group's replicas are the HPA's, raised only from 0", "
   REQUIRE(patches.size() == 1);
   CHECK(f.port.requests[patches[0]].write.body["spec"]["replicas"] == 1);
 }
+
+TEST_CASE("actors: KubeRay fields not acted on yet are one Warning, and the cluster still runs",
+          "[actors]") {
+  cluster_fixture f;
+  f.succeed_all();
+  json rc = deployment_group(f, false);
+  rc["spec"]["workerGroupSpecs"][0].erase("workloadKind");
+  rc["spec"]["tlsOptions"] = {{"enabled", true}};
+  f.spec(rc);
+  f.succeed_all();
+  rc["metadata"]["resourceVersion"] = "13";  // a status write coming back: nothing new
+  f.spec(rc);
+  f.succeed_all();
+  const auto warned = f.events_with("UnsupportedField");
+  REQUIRE(warned.size() == 1);
+  CHECK(warned[0]["body"]["message"].get<std::string>().find("spec.tlsOptions") !=
+        std::string::npos);
+  CHECK(f.events_with("InvalidRayClusterSpec").empty());
+  CHECK(f.port.count("create", "statefulsets") >= 1);  // the head is still made
+}

@@ -28,6 +28,18 @@ autoscaler_patch() {
 curl -sS --cacert "$ca" -H "Authorization: Bearer $token" "$url" -o /dev/null -w '%{http_code}' | quiet_grep -x 200 \
   || fail "the autoscaler's token cannot read the RayCluster"
 
+step "the head pod takes the old autoscaler's timestamp patch (Ray 2.2-2.6: replace of an annotation)"
+head=$(k get pods -n "$NS" -l "ray.io/cluster=$C,ray.io/node-type=head" -o 'jsonpath={.items[0].metadata.name}')
+head_uid=$(get pod "$head" '{.metadata.uid}')
+stamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+code=$(curl -sS --cacert "$ca" -H "Authorization: Bearer $token" -H "Content-type: application/json-patch+json" \
+  -X PATCH "$server/api/v1/namespaces/$NS/pods/$head" -o /dev/null -w '%{http_code}' \
+  -d "[{\"op\": \"replace\", \"path\": \"/metadata/annotations/ray.io~1autoscaler-update-timestamp\", \"value\": \"$stamp\"}]")
+assert_eq "$code" 200 "the head pod's answer to the autoscaler's timestamp patch"
+assert_eq "$(get pod "$head" '{.metadata.annotations.ray\.io/autoscaler-update-timestamp}')" "$stamp" "the timestamp on the head pod"
+head_is_still() { [ "$(get pod "$head" '{.metadata.uid}' 2>/dev/null)" = "$1" ]; }
+holds 3 "the same head pod, not recreated for an annotation" head_is_still "$head_uid"
+
 step "scale up: 1 -> 3, the pods appear within a second"
 t0=$(date +%s%N)
 autoscaler_patch '[{"op": "replace", "path": "/spec/workerGroupSpecs/0/replicas", "value": 3}]'

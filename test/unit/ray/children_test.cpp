@@ -120,11 +120,25 @@ TEST_CASE("head service: a normal ClusterIP service, not headless; type from ser
   CHECK(desired_head_service(cluster)["spec"]["type"] == "LoadBalancer");
 }
 
+TEST_CASE(
+    "head service: headService.metadata.name names it, and everything that reaches the head") {
+  json cluster = seed_cluster();
+  cluster["spec"]["headGroupSpec"]["headService"] = {{"metadata", {{"name", "ray-head"}}}};
+  CHECK(desired_head_service(cluster)["metadata"]["name"] == "ray-head");
+  // A StatefulSet's serviceName is immutable: renaming the Service must not need a new one.
+  CHECK(desired_head_statefulset(cluster)["spec"]["serviceName"] == "basic-ray-cluster-head-svc");
+  const json worker = desired_worker_pod(cluster, 0)["spec"]["containers"][0];
+  CHECK(named(worker["env"], "RAY_IP")["value"] == "ray-head");
+  CHECK(named(worker["env"], "FQ_RAY_IP")["value"] == "ray-head.default.svc.cluster.local");
+  CHECK(worker["args"][0].get<std::string>().find(
+            "--address=ray-head.default.svc.cluster.local:6379") != std::string::npos);
+}
+
 TEST_CASE("head service: a user headService and annotations are merged, ours win") {
   json cluster = seed_cluster();
   cluster["spec"]["headServiceAnnotations"] = {{"lb", "internal"}, {"shared", "from-cluster"}};
   cluster["spec"]["headGroupSpec"]["headService"] = json::parse(R"({
-    "metadata": {"name": "ignored", "labels": {"team": "ml", "ray.io/cluster": "other"},
+    "metadata": {"labels": {"team": "ml", "ray.io/cluster": "other"},
                  "annotations": {"shared": "from-service", "only": "service"}},
     "spec": {"type": "NodePort", "selector": {"app": "x"}, "sessionAffinity": "ClientIP",
              "ports": [{"name": "dashboard", "port": 80, "targetPort": 8265}]}})");

@@ -34,6 +34,21 @@ TEST_CASE("head template: Ray's labels are added to the template's") {
                        {"app.kubernetes.io/created-by", "ray-operator"}});
 }
 
+TEST_CASE("head template: always annotated ray.io/ft-enabled, true with GCS fault tolerance") {
+  json cluster = seed_cluster();
+  CHECK(desired_head_pod_template(cluster)["metadata"]["annotations"]["ray.io/ft-enabled"] ==
+        "false");
+  cluster["metadata"]["annotations"]["ray.io/ft-enabled"] = "true";
+  CHECK(desired_head_pod_template(cluster)["metadata"]["annotations"]["ray.io/ft-enabled"] ==
+        "true");
+  cluster["metadata"]["annotations"].erase("ray.io/ft-enabled");
+  cluster["spec"]["gcsFaultToleranceOptions"] = {{"redisAddress", "redis:6379"}};
+  CHECK(desired_head_pod_template(cluster)["metadata"]["annotations"]["ray.io/ft-enabled"] ==
+        "true");
+  CHECK_FALSE(desired_worker_pod_template(cluster, 0)["metadata"]["annotations"].contains(
+      "ray.io/ft-enabled"));
+}
+
 TEST_CASE("head template: a template label cannot override ray.io/cluster, node-type or group") {
   json cluster = seed_cluster();
   cluster["spec"]["headGroupSpec"]["template"]["metadata"]["labels"] = {
@@ -46,6 +61,14 @@ TEST_CASE("head template: a template label cannot override ray.io/cluster, node-
   CHECK(labels["ray.io/node-type"] == "head");
   CHECK(labels["ray.io/group"] == "headgroup");
   CHECK(labels["app.kubernetes.io/name"] == "my-app");
+}
+
+TEST_CASE("worker template: the group's Ray labels are pod labels, Ray's own still win") {
+  json cluster = seed_cluster();
+  worker_group(cluster)["labels"] = {{"ray.io/market-type", "spot"}, {"ray.io/group", "other"}};
+  const json labels = desired_worker_pod_template(cluster, 0)["metadata"]["labels"];
+  CHECK(labels["ray.io/market-type"] == "spot");
+  CHECK(labels["ray.io/group"] == worker_group(cluster)["groupName"]);
 }
 
 TEST_CASE("worker template: labels name the worker group") {
@@ -65,7 +88,7 @@ TEST_CASE("head template: user fields of the template are kept") {
   tmpl["spec"]["containers"][0]["imagePullPolicy"] = "Always";
   tmpl["spec"]["containers"].push_back({{"name", "sidecar"}, {"image", "busybox"}});
   const json out = desired_head_pod_template(cluster);
-  CHECK(out["metadata"]["annotations"] == json{{"note", "x"}});
+  CHECK(out["metadata"]["annotations"] == json{{"note", "x"}, {"ray.io/ft-enabled", "false"}});
   CHECK_FALSE(out["metadata"].contains("namespace"));
   CHECK(out["spec"]["nodeSelector"] == json{{"pool", "cpu"}});
   CHECK(ray_of(out)["imagePullPolicy"] == "Always");
@@ -302,4 +325,46 @@ TEST_CASE("ports: a custom head port and metrics port move the env, ports and GC
   const std::string script = worker["spec"]["initContainers"][0]["args"][0];
   CHECK(script.rfind("GCS_ADDRESS=basic-ray-cluster-head-svc.default.svc.cluster.local:6380\n",
                      0) == 0);
+}
+
+TEST_CASE("gcs fault tolerance: the head's Redis env, namespace and flags; workers wait longer") {
+  json cluster = seed_cluster();
+  cluster["spec"]["gcsFaultToleranceOptions"] = json::parse(R"({
+      "redisAddress": "redis://redis:6379",
+      "redisPassword": {"valueFrom": {"secretKeyRef": {"name": "redis", "key": "password"}}}})");
+  const json head = desired_head_pod_template(cluster);
+  const json ray = ray_of(head);
+  CHECK(named(ray["env"], "RAY_REDIS_ADDRESS")["value"] == "redis://redis:6379");
+  CHECK(named(ray["env"], "REDIS_PASSWORD")["valueFrom"]["secretKeyRef"]["name"] == "redis");
+  CHECK(named(ray["env"], "RAY_external_storage_namespace")["value"] == "uid-1234");
+  CHECK(head["metadata"]["annotations"]["ray.io/external-storage-namespace"] == "uid-1234");
+  const std::string args = ray["args"][0];
+  CHECK(args.find("--redis-password=$REDIS_PASSWORD") != std::string::npos);
+  CHECK(args.find("redis-username") == std::string::npos);
+  const json worker = desired_worker_pod_template(cluster, 0)["spec"]["containers"][0];
+  CHECK(named(worker["env"], "RAY_gcs_rpc_server_reconnect_timeout_s")["value"] == "600");
+  CHECK(named(worker["env"], "REDIS_PASSWORD").is_null());
+
+  cluster["spec"]["gcsFaultToleranceOptions"]["externalStorageNamespace"] = "shared";
+  CHECK(named(ray_of(desired_head_pod_template(cluster))["env"],
+              "RAY_external_storage_namespace")["value"] == "shared");
+}
+
+TEST_CASE("gcs fault tolerance: the annotation form keeps the user's env; rocksdb's env") {
+  json cluster = seed_cluster();
+  cluster["metadata"]["annotations"]["ray.io/ft-enabled"] = "true";
+  cluster["metadata"]["annotations"]["ray.io/external-storage-namespace"] = "mine";
+  json ray = ray_of(desired_head_pod_template(cluster));
+  CHECK(named(ray["env"], "RAY_external_storage_namespace")["value"] == "mine");
+  CHECK(named(ray["env"], "RAY_REDIS_ADDRESS").is_null());  // the user's own, in their env
+
+  json rocks = seed_cluster();
+  rocks["spec"]["gcsFaultToleranceOptions"] = {{"backend", "rocksdb"}};
+  ray = ray_of(desired_head_pod_template(rocks));
+  CHECK(named(ray["env"], "RAY_gcs_storage")["value"] == "rocksdb");
+  CHECK(named(ray["env"], "RAY_gcs_storage_path")["value"] == "/data/gcs");
+  CHECK(named(ray["env"], "RAY_external_storage_namespace").is_null());
+  // Without fault tolerance, none of it.
+  CHECK(
+      named(ray_of(desired_head_pod_template(seed_cluster()))["env"], "RAY_gcs_storage").is_null());
 }

@@ -185,6 +185,53 @@ TEST_CASE("ray start params: num-gpus from the first non-zero *gpu limit in key 
             .value("num-gpus", "<none>") == "<none>");
 }
 
+TEST_CASE("ray start params: a MIG slice limit counts as GPUs") {
+  const json p = completed_ray_start_params(
+      plain_cluster(), group_with(json::object(), limits({{"nvidia.com/mig-1g.5gb", "2"}})), false);
+  CHECK(p["num-gpus"] == "2");
+}
+
+TEST_CASE("ray start params: TPU and Neuron core limits become Ray custom resources") {
+  auto resources = [](const json& params, const json& l) {
+    return completed_ray_start_params(plain_cluster(), group_with(params, limits(l)), false)
+        .value("resources", "<none>");
+  };
+  CHECK(resources(json::object(), {{"google.com/tpu", "4"}}) == R"('{"TPU":4}')");
+  CHECK(resources(json::object(), {{"aws.amazon.com/neuroncore", "2"}}) ==
+        R"('{"neuron_cores":2}')");
+  // Merged into the user's own resources, which keep their quoting style out.
+  CHECK(resources({{"resources", R"('{"custom":1}')"}}, {{"google.com/tpu", "8"}}) ==
+        R"('{"TPU":8,"custom":1}')");
+  CHECK(resources({{"resources", R"("{\"custom\": 1}")"}}, {{"google.com/tpu", "8"}}) ==
+        R"('{"TPU":8,"custom":1}')");
+  // The user's own TPU count wins; text that is not JSON is left as written.
+  CHECK(resources({{"resources", R"('{"TPU":1}')"}}, {{"google.com/tpu", "8"}}) ==
+        R"('{"TPU":1}')");
+  CHECK(resources({{"resources", "not-json"}}, {{"google.com/tpu", "8"}}) == "not-json");
+  CHECK(resources(json::object(), {{"google.com/tpu", "0"}}) == "<none>");
+  CHECK(resources(json::object(), {{"nvidia.com/gpu", "1"}}) == "<none>");
+}
+
+TEST_CASE("ray start params: the group's resources give num-cpus, memory, num-gpus and the rest") {
+  json group = group_with(json::object(), limits({{"cpu", "8"}, {"memory", "16Gi"}}));
+  group["resources"] = {{"CPU", "500m"}, {"memory", "1Gi"}, {"GPU", "2"}, {"accel", "3"}};
+  const json p = completed_ray_start_params(plain_cluster(), group, false);
+  CHECK(p["num-cpus"] == "0.5");
+  CHECK(p["memory"] == "1073741824");
+  CHECK(p["num-gpus"] == "2");
+  CHECK(p["resources"] == R"('{"accel":3}')");
+}
+
+TEST_CASE("ray start params: the group's labels become --labels, sorted by key") {
+  json group = group_with(json::object(), json::object());
+  group["labels"] = {{"zone", "a"}, {"ray.io/market-type", "spot"}};
+  CHECK(completed_ray_start_params(plain_cluster(), group, false)["labels"] ==
+        "ray.io/market-type=spot,zone=a");
+  CHECK_FALSE(
+      completed_ray_start_params(plain_cluster(), group_with(json::object(), json::object()), false)
+          .contains("labels"));
+}
+
 TEST_CASE("ray start params: the user's num-cpus, memory and num-gpus win over resources") {
   const json group = group_with({{"num-cpus", "0"}, {"memory", "5"}, {"num-gpus", "0"}},
                                 limits({{"cpu", "8"}, {"memory", "1Gi"}, {"nvidia.com/gpu", "1"}}));

@@ -54,7 +54,8 @@ TEST_CASE("validation: every example is valid as written") {
   for (const char* path :
        {"examples/raycluster-seed.yaml", "examples/raycluster-v1-full.yaml",
         "examples/raycluster-rolling-update.yaml", "examples/raycluster-deployment-workers.yaml",
-        "examples/raycluster-statefulset-workers.yaml", "examples/raycluster-hpa-workers.yaml"}) {
+        "examples/raycluster-statefulset-workers.yaml", "examples/raycluster-hpa-workers.yaml",
+        "examples/raycluster-custom-head-service.yaml", "examples/raycluster-accelerators.yaml"}) {
     INFO(path);
     auto problems = validate(load_manifest(path));
     INFO(ray::summarize(problems));
@@ -193,6 +194,17 @@ TEST_CASE("validation: service types must be ClusterIP, NodePort or LoadBalancer
     rc["spec"]["headGroupSpec"]["serviceType"] = ok;
     CHECK(validate(rc).empty());
   }
+}
+
+TEST_CASE("validation: the head Service's own name must be a valid Service name") {
+  json rc = base();
+  rc["spec"]["headGroupSpec"]["headService"] = {{"metadata", {{"name", "Ray_Head"}}}};
+  auto problems = validate(rc);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].field == "spec.headGroupSpec.headService.metadata.name");
+  CHECK(problems[0].message.rfind("\"Ray_Head\" is not a valid Service name: ", 0) == 0);
+  rc["spec"]["headGroupSpec"]["headService"]["metadata"]["name"] = "ray-head";
+  CHECK(validate(rc).empty());
 }
 
 TEST_CASE("validation: a pod template must be an object with at least one container") {
@@ -640,4 +652,60 @@ TEST_CASE(
   bad = rc;
   bad["spec"]["workerGroupSpecs"][0]["horizontalPodAutoscaler"]["behavior"] = "fast";
   CHECK(only_problem(bad).field == "spec.workerGroupSpecs[0].horizontalPodAutoscaler.behavior");
+}
+
+TEST_CASE("validation: KubeRay fields not acted on yet are listed, not refused") {
+  json rc = base();
+  CHECK(ray::unacted_fields(rc).empty());
+  rc["spec"]["authOptions"] = {{"mode", "token"}};
+  rc["spec"]["networkPolicy"] = json::object();
+  rc["spec"]["headGroupSpec"]["enableIngress"] = true;
+  rc["spec"]["workerGroupSpecs"][0]["priority"] = 0;  // the default: nothing asked for
+  CHECK(ray::unacted_fields(rc) == std::vector<std::string>{"spec.authOptions",
+                                                            "spec.networkPolicy",
+                                                            "spec.headGroupSpec.enableIngress"});
+  CHECK(validate(rc).empty());
+  rc["spec"]["workerGroupSpecs"][0]["priority"] = 2;
+  CHECK(ray::unacted_fields(rc).back() == "spec.workerGroupSpecs[0].priority");
+}
+
+TEST_CASE("validation: GCS fault tolerance's settings live in one place") {
+  auto fields_of = [](const json& rc) { return fields(validate(rc)); };
+  json rc = base();
+  rc["spec"]["gcsFaultToleranceOptions"] = {{"redisAddress", "redis:6379"},
+                                            {"redisPassword", {{"value", "x"}}}};
+  CHECK(validate(rc).empty());
+
+  json both = rc;
+  both["metadata"]["annotations"]["ray.io/ft-enabled"] = "true";
+  CHECK(fields_of(both) == std::vector<std::string>{"spec.gcsFaultToleranceOptions"});
+
+  json doubled = rc;
+  doubled["spec"]["headGroupSpec"]["rayStartParams"] = {{"redis-password", "y"}};
+  doubled["spec"]["headGroupSpec"]["template"]["spec"]["containers"] = json::parse(
+      R"([{"name": "ray-head", "env": [{"name": "RAY_REDIS_ADDRESS", "value": "r"}]}])");
+  CHECK(fields_of(doubled) ==
+        std::vector<std::string>{"spec.headGroupSpec.rayStartParams.redis-password",
+                                 "spec.headGroupSpec.template.spec.containers[0].env"});
+
+  json rocks = base();
+  rocks["spec"]["gcsFaultToleranceOptions"] = {{"backend", "rocksdb"}, {"redisAddress", "r:6379"}};
+  CHECK(fields_of(rocks) == std::vector<std::string>{"spec.gcsFaultToleranceOptions.redisAddress"});
+  json redis = base();
+  redis["spec"]["gcsFaultToleranceOptions"] = {{"storage", {{"size", "1Gi"}}}};
+  CHECK(fields_of(redis) == std::vector<std::string>{"spec.gcsFaultToleranceOptions.storage"});
+
+  json user = base();
+  user["spec"]["headGroupSpec"]["rayStartParams"] = {{"redis-username", "u"}};
+  CHECK(fields_of(user) ==
+        std::vector<std::string>{"spec.headGroupSpec.rayStartParams.redis-username"});
+
+  // The address in the head's env is the annotation form's; without it, it is a mistake.
+  json env_only = base();
+  env_only["spec"]["headGroupSpec"]["template"]["spec"]["containers"] = json::parse(
+      R"([{"name": "ray-head", "env": [{"name": "RAY_REDIS_ADDRESS", "value": "r"}]}])");
+  CHECK(fields_of(env_only) ==
+        std::vector<std::string>{"spec.headGroupSpec.template.spec.containers[0].env"});
+  env_only["metadata"]["annotations"]["ray.io/ft-enabled"] = "true";
+  CHECK(validate(env_only).empty());
 }
