@@ -55,7 +55,8 @@ TEST_CASE("validation: every example is valid as written") {
        {"examples/raycluster-seed.yaml", "examples/raycluster-v1-full.yaml",
         "examples/raycluster-rolling-update.yaml", "examples/raycluster-deployment-workers.yaml",
         "examples/raycluster-statefulset-workers.yaml", "examples/raycluster-hpa-workers.yaml",
-        "examples/raycluster-custom-head-service.yaml", "examples/raycluster-accelerators.yaml"}) {
+        "examples/raycluster-custom-head-service.yaml", "examples/raycluster-accelerators.yaml",
+        "examples/raycluster-gcs-ft-redis.yaml"}) {
     INFO(path);
     auto problems = validate(load_manifest(path));
     INFO(ray::summarize(problems));
