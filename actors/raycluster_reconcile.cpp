@@ -58,6 +58,8 @@ void refresh_derived(cluster_self self) {
   d.source = st.stored;
   d.generation = generation;
   d.metadata_seen = std::move(meta);
+  for (const auto& field : ray::unacted_fields(stored))
+    d.unacted += (d.unacted.empty() ? "" : ", ") + field;
   d.problems = ray::validate(stored);
   if (!d.problems.empty()) return;
   d.defaulted = ray::with_defaults(stored);
@@ -312,9 +314,7 @@ outcome reconcile(cluster_self self) {
     st.last_problems.clear();
   }
 
-  std::string unacted;
-  for (const auto& field : ray::unacted_fields(*st.stored))
-    unacted += (unacted.empty() ? "" : ", ") + field;
+  const std::string& unacted = st.derived.unacted;
   if (unacted != st.last_unacted) {
     st.last_unacted = unacted;
     if (!unacted.empty()) {

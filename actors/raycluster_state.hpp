@@ -23,6 +23,7 @@ struct derived_view {
   int64_t generation = -1;
   nlohmann::json metadata_seen;  // labels and annotations it was built from
   std::vector<ray::spec_problem> problems;
+  std::string unacted;       // ray::unacted_fields, joined
   nlohmann::json defaulted;  // with_defaults(stored); null when the spec is invalid
   struct child {
     std::string kind;

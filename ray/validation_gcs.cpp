@@ -4,25 +4,21 @@
 
 #include <string>
 
+#include "ray/pod_parts.hpp"
 #include "ray/validation_support.hpp"
 
 namespace ray::validation_detail {
 
 namespace {
 
+using detail::member;
 using nlohmann::json;
 
-const json& at(const json& obj, const char* key) {
-  static const json none;
-  if (!obj.is_object()) return none;
-  auto it = obj.find(key);
-  return it == obj.end() ? none : *it;
-}
-
 bool head_env_has(const json& spec, const std::string& name) {
-  const json& containers = at(at(at(at(spec, "headGroupSpec"), "template"), "spec"), "containers");
+  const json& containers =
+      member(member(member(member(spec, "headGroupSpec"), "template"), "spec"), "containers");
   if (!containers.is_array() || containers.empty()) return false;
-  const json& env = at(containers[0], "env");
+  const json& env = member(containers[0], "env");
   if (!env.is_array()) return false;
   for (const auto& var : env)
     if (var.is_object() && var.value("name", "") == name) return true;
@@ -32,12 +28,12 @@ bool head_env_has(const json& spec, const std::string& name) {
 }  // namespace
 
 void check_gcs_fault_tolerance(checker& c, const json& raycluster) {
-  const json& spec = at(raycluster, "spec");
-  const json& annotations = at(at(raycluster, "metadata"), "annotations");
-  const json& params = at(at(spec, "headGroupSpec"), "rayStartParams");
+  const json& spec = member(raycluster, "spec");
+  const json& annotations = member(member(raycluster, "metadata"), "annotations");
+  const json& params = member(member(spec, "headGroupSpec"), "rayStartParams");
   const std::string env_path = "spec.headGroupSpec.template.spec.containers[0].env";
   const std::string params_path = "spec.headGroupSpec.rayStartParams";
-  const bool annotated = at(annotations, "ray.io/ft-enabled") == "true";
+  const bool annotated = member(annotations, "ray.io/ft-enabled") == "true";
 
   // Ray reads a user name only from the options, through $REDIS_USERNAME.
   if (params.is_object() && params.contains("redis-username"))
@@ -61,7 +57,7 @@ void check_gcs_fault_tolerance(checker& c, const json& raycluster) {
           "is set together with the annotation ray.io/ft-enabled; use one or the other "
           "(the options are the current form)");
   c.one_of(*options, "backend", path, {"redis", "rocksdb"});
-  const bool rocksdb = at(*options, "backend") == "rocksdb";
+  const bool rocksdb = member(*options, "backend") == "rocksdb";
   for (const char* field : {"redisAddress", "externalStorageNamespace"})
     c.string(*options, field, path);
   for (const char* field : {"redisUsername", "redisPassword"}) {
