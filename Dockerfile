@@ -11,6 +11,7 @@ RUN apt-get update \
       build-essential cmake g++ make pkg-config \
       libcaf-dev libcpprest-dev libboost-dev libboost-program-options-dev nlohmann-json3-dev \
       libyaml-cpp-dev libspdlog-dev catch2 libssl-dev ca-certificates prometheus-cpp-dev \
+      libhiredis-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -24,6 +25,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libcaf-core0.17 libcaf-io0.17 libcpprest2.10 libyaml-cpp0.7 libspdlog1.10 libfmt9 \
       libssl3 libbrotli1 zlib1g libboost-program-options1.74.0 libprometheus-cpp-core1.0 \
+      libhiredis0.14 \
       ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=builder /build/app/ray-operator /usr/local/bin/ray-operator

@@ -6,7 +6,7 @@
 // actors run deterministically under CAF's test coordinator.
 //
 // Results come back as messages to the actor that asked, never as calls into it:
-//   (written_atom, ticket, write_result)  after write() or read()
+//   (written_atom, ticket, write_result)  after write(), read() or clean_redis()
 //   (wake_atom, generation)               when the timer armed with that generation is due
 
 #include <caf/all.hpp>
@@ -27,6 +27,10 @@ class api_port {
   // Reads one object (a GET); the result names it, and reduces it when it is a child.
   virtual void read(const k8s::resource& type, const std::string& ns, const std::string& name,
                     caf::actor reply_to, uint64_t ticket) = 0;
+
+  // Deletes a RayCluster's keys from Redis (its GCS state). The result's error is permanent
+  // (k8s::error_kind::invalid: nothing will make it work) or not; when ok, `deleted` counts keys.
+  virtual void clean_redis(redis_cleanup_request request, caf::actor reply_to, uint64_t ticket) = 0;
 
   virtual clock::time_point now() = 0;
   // Arms `who`'s one timer for `at`, replacing whatever was armed for it.

@@ -2,7 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <future>
+
 #include "actors/observed_child.hpp"
+#include "actors/redis_keys.hpp"
+#include "k8s/base64.hpp"
 #include "k8s/object_meta.hpp"
 
 namespace actors {
@@ -77,6 +81,89 @@ void k8s_port::read(const k8s::resource& type, const std::string& ns, const std:
              caf::anon_send(reply_to, written_atom::value, ticket, std::move(out));
              completed();
            });
+}
+
+k8s_port::~k8s_port() {
+  std::lock_guard<std::mutex> lock(cleanups_mutex_);
+  for (auto& c : cleanups_) c.thread.join();
+}
+
+namespace {
+
+constexpr std::chrono::seconds redis_timeout{10};
+
+// A value from the env's literal or a Secret's key, read through the client (which answers
+// within its bounded retries).
+std::variant<std::string, k8s::api_error> resolve(k8s::client& api, const std::string& ns,
+                                                  const ray::value_source& source) {
+  if (!source.from_secret()) return source.value;
+  std::promise<k8s::result<nlohmann::json>> answer;
+  auto got = answer.get_future();
+  api.get(k8s::resources::secrets, ns, source.secret,
+          [&answer](k8s::result<nlohmann::json> r) { answer.set_value(std::move(r)); });
+  auto r = got.get();
+  const std::string what = "Secret " + source.secret + " key " + source.key;
+  if (!r) return k8s::api_error(r.error().kind(), "reading " + what + ": " + r.error().describe());
+  const auto& data = r.value().value("data", nlohmann::json::object());
+  auto value = data.find(source.key);
+  if (value == data.end() || !value->is_string())
+    return k8s::api_error(k8s::error_kind::not_found, what + " does not exist");
+  auto decoded = k8s::decode_base64(value->get<std::string>());
+  if (!decoded) return k8s::api_error(k8s::error_kind::decode, what + " is not base64");
+  return *decoded;
+}
+
+write_result clean(k8s::client& api, const redis_cleanup_request& request) {
+  write_result out;
+  const auto& plan = request.plan;
+  std::string values[3];
+  const ray::value_source* sources[3] = {&plan.address, &plan.username, &plan.password};
+  for (int i = 0; i < 3; ++i) {
+    auto v = resolve(api, request.ns, *sources[i]);
+    if (auto* e = std::get_if<k8s::api_error>(&v)) {
+      out.error = *e;
+      return out;
+    }
+    values[i] = std::get<std::string>(v);
+  }
+  auto endpoint = ray::parse_redis_address(values[0]);
+  if (auto* e = std::get_if<std::string>(&endpoint)) {
+    out.error = k8s::api_error(k8s::error_kind::invalid, *e);
+    return out;
+  }
+  auto& at = std::get<ray::redis_endpoint>(endpoint);
+  if (!values[1].empty()) at.username = values[1];
+  if (!values[2].empty()) at.password = values[2];
+  auto deleted = delete_redis_keys(at, plan.key_pattern, redis_timeout);
+  if (auto* f = std::get_if<redis_failure>(&deleted))
+    out.error = k8s::api_error(f->retriable ? k8s::error_kind::transport : k8s::error_kind::invalid,
+                               f->message);
+  else
+    out.deleted = std::get<int64_t>(deleted);
+  return out;
+}
+
+}  // namespace
+
+void k8s_port::clean_redis(redis_cleanup_request request, caf::actor reply_to, uint64_t ticket) {
+  spdlog::info("deleting Redis keys {} for {}", request.plan.key_pattern, request.ns);
+  std::lock_guard<std::mutex> lock(cleanups_mutex_);
+  // Threads that are done are joined here, so the list holds only the running ones.
+  for (auto it = cleanups_.begin(); it != cleanups_.end();) {
+    if (*it->done) {
+      it->thread.join();
+      it = cleanups_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  cleanups_.push_back({std::thread([this, request = std::move(request), reply_to, ticket, done] {
+                         caf::anon_send(reply_to, written_atom::value, ticket,
+                                        clean(api_, request));
+                         *done = true;
+                       }),
+                       done});
 }
 
 void k8s_port::wake_at(const caf::actor& who, clock::time_point at, uint64_t generation) {

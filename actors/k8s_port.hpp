@@ -6,6 +6,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <thread>
 
 #include "actors/api_port.hpp"
 #include "actors/timer_service.hpp"
@@ -16,10 +20,13 @@ namespace actors {
 class k8s_port final : public api_port {
  public:
   explicit k8s_port(k8s::client& api) : api_(api) {}
+  ~k8s_port() override;
 
   void write(write_request request, caf::actor reply_to, uint64_t ticket) override;
   void read(const k8s::resource& type, const std::string& ns, const std::string& name,
             caf::actor reply_to, uint64_t ticket) override;
+  // On a thread of its own: the Secrets through the client, then Redis (actors/redis_keys.hpp).
+  void clean_redis(redis_cleanup_request request, caf::actor reply_to, uint64_t ticket) override;
   clock::time_point now() override { return clock::now(); }
   void wake_at(const caf::actor& who, clock::time_point at, uint64_t generation) override;
   void forget(caf::actor_id who) override;
@@ -39,6 +46,12 @@ class k8s_port final : public api_port {
   std::atomic<uint64_t> writes_{0};
   std::atomic<int64_t> last_completion_ns_{0};
   std::atomic<int64_t> oldest_start_ns_{0};  // a start no completion has come after
+  std::mutex cleanups_mutex_;  // Redis cleanups are rare: a plain list of their threads
+  struct cleanup {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::list<cleanup> cleanups_;
 };
 
 // The result of a call, as an actor gets it: the object's identity, or the error.

@@ -22,6 +22,7 @@
 #include "k8s/error.hpp"
 #include "k8s/resource.hpp"
 #include "ray/observed.hpp"
+#include "ray/redis_cleanup.hpp"
 #include "ray/updates.hpp"
 
 namespace actors {
@@ -88,12 +89,19 @@ struct write_result {
   std::string name;
   std::string uid;
   std::string resource_version;
-  child_ptr child;  // a read of a child: the object, reduced
+  child_ptr child;      // a read of a child: the object, reduced
+  int64_t deleted = 0;  // a Redis cleanup: the keys it deleted
 
   bool ok() const { return !error; }
   // No definite answer: the write may or may not have taken effect (a timeout, a cut
   // connection, a 5xx). Only the watch, or a read, can tell.
   bool ambiguous() const;
+};
+
+// The deletion of a RayCluster's GCS state from Redis; the plan's Secrets are read from `ns`.
+struct redis_cleanup_request {
+  std::string ns;
+  ray::redis_cleanup_plan plan;
 };
 
 // What a worker-group actor must achieve; sent by its RayCluster actor whenever it changes.
@@ -173,5 +181,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<actors::keyed_pod>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<actors::keyed_child>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actors::write_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actors::write_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actors::redis_cleanup_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actors::group_spec)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actors::event_request)

@@ -18,7 +18,7 @@ void trigger(cluster_self self, wakeup::urgency u = wakeup::urgency::now) {
 // Observed pods and children mostly move the status: their reconcile can wait a little.
 constexpr auto lazily = wakeup::urgency::lazy;
 
-// The spec (its generation), labels, annotations or deletion differ.
+// The spec (its generation), labels, annotations, finalizers or deletion differ.
 bool changed_beyond_status(const nlohmann::json& before, const nlohmann::json& after) {
   if (k8s::generation(before) != k8s::generation(after)) return true;
   static const nlohmann::json none;
@@ -28,7 +28,7 @@ bool changed_beyond_status(const nlohmann::json& before, const nlohmann::json& a
     auto it = m->find(key);
     return it == m->end() ? none : *it;
   };
-  for (const char* key : {"labels", "annotations", "deletionTimestamp"})
+  for (const char* key : {"labels", "annotations", "deletionTimestamp", "finalizers"})
     if (meta(before, key) != meta(after, key)) return true;
   return false;
 }

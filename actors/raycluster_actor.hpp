@@ -35,6 +35,9 @@ struct raycluster_options {
   // status_interval once a whole interval passes without a change.
   std::chrono::milliseconds status_interval_max{4'000};
   ledger_policy ledger;
+  // GCS fault tolerance on Redis: the cluster's keys are deleted before the RayCluster goes
+  // (raycluster_deletion.cpp). Off, no finalizer is added (one already there is still honoured).
+  bool redis_cleanup = true;
   worker_group_options group;
   event_recorder_options events;
   // Testing only: the annotation ray-operator.dev/fail-reconcile=true makes reconcile throw, to

@@ -191,6 +191,7 @@ void remove_stale_children(cluster_self self, const std::map<std::string, std::s
                    : "its worker group is no longer in the spec";
     const uint64_t ticket = st.next_ticket++;
     st.ledger.begin(key, ticket, now, "delete");
+    st.delete_reasons[key] = w.reason;
     st.port->write(std::move(w), handle(self), ticket);
   }
 }
@@ -290,7 +291,7 @@ void record(cluster_self self, const std::string& type, const std::string& reaso
 
 outcome reconcile(cluster_self self) {
   auto& st = self->state;
-  if (!st.stored || k8s::is_being_deleted(*st.stored)) return outcome::done();
+  if (!st.stored) return outcome::done();
   const auto now = st.port->now();
   st.ledger.expire(now);
   if (st.options.fault_injection &&
@@ -298,6 +299,7 @@ outcome reconcile(cluster_self self) {
     throw std::runtime_error("failure injected by the annotation ray-operator.dev/fail-reconcile");
 
   refresh_derived(self);
+  if (k8s::is_being_deleted(*st.stored)) return reconcile_deletion(self);
   const auto& problems = st.derived.problems;
   if (!problems.empty()) {
     // Bad input never touches what exists: report it, and wait for the spec to be fixed.
@@ -327,7 +329,9 @@ outcome reconcile(cluster_self self) {
   }
 
   bool waiting = false;
-  outcome result = ensure_defaults(self, waiting);
+  outcome result = ensure_finalizer(self, waiting);
+  if (waiting) return result;
+  result = ensure_defaults(self, waiting);
   if (waiting) return result;
 
   const auto conflicts = kind_conflicts(self);

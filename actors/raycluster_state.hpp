@@ -51,6 +51,12 @@ struct update_plan {
   bool head_current = false;  // the head pod runs the current spec and is ready
 };
 
+// The ledger's keys of the RayCluster's own writes other than its children.
+constexpr const char* finalizer_key = "finalizer";
+constexpr const char* redis_key = "redis-cleanup";
+
+enum class redis_cleanup_state { pending, done, abandoned };
+
 struct cluster_state {
   static inline const char* name = "raycluster";
   cluster_key key;
@@ -83,6 +89,12 @@ struct cluster_state {
   std::string defaults_written_rv;             // the version our defaults write produced
   std::string recreate_round;  // the cluster hash a Recreate round replaces pods towards
   std::set<std::string> update_deleted_uids;  // pods an update deleted (never deleted twice)
+  std::map<std::string, std::string> delete_reasons;  // child key -> why, for its Event
+
+  // Deletion with GCS state in Redis (raycluster_deletion.cpp).
+  std::optional<api_port::clock::time_point> deletion_deadline;  // the finalizer goes then
+  redis_cleanup_state redis_cleanup = redis_cleanup_state::pending;
+  std::string finalizers_written_on;  // the version our last finalizer write was made on
 
   std::map<std::string, worker_group_actor> groups;
   std::map<std::string, std::string> sent_group_specs;  // a fingerprint of what each got last
@@ -104,6 +116,13 @@ nlohmann::json involved_object(const nlohmann::json& raycluster);
 void record(cluster_self self, const std::string& type, const std::string& reason,
             const std::string& message);
 
+// raycluster_deletion.cpp: the finalizer of a cluster whose GCS state is in Redis, added before
+// any child (`waiting` until it is); a deletion's steps; the results of its writes.
+outcome ensure_finalizer(cluster_self self, bool& waiting);
+outcome reconcile_deletion(cluster_self self);
+bool on_redis_cleaned(cluster_self self, uint64_t ticket, write_result& r);
+bool on_finalizer_written(cluster_self self, uint64_t ticket, write_result& r);
+
 // raycluster_updates.cpp
 update_plan plan_updates(cluster_self self);
 // Deletes the head pod when the strategy replaces it (its StatefulSet makes the new one).
@@ -115,7 +134,10 @@ void add_test_env(nlohmann::json& object, const raycluster_options& options, boo
 // raycluster_reconcile.cpp: clamp(replicas) x numOfHosts, 0 when suspended.
 int64_t group_desired_pods(const nlohmann::json& defaulted, const nlohmann::json& group);
 
-// raycluster_writes.cpp: each returns what its step needs next.
+// raycluster_writes.cpp: a merge patch of the RayCluster itself (or of a subresource of it).
+write_request raycluster_patch(const cluster_state& st, nlohmann::json body, std::string reason,
+                               std::string subresource = {});
+// Each returns what its step needs next.
 // The resource a child kind is written through; null for a kind that is not a child.
 const k8s::resource* resource_of(const raycluster_options& options, const std::string& kind);
 outcome ensure_child(cluster_self self, const derived_view::child& desired,

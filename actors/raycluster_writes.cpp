@@ -25,6 +25,20 @@ constexpr const char* defaults_key = "defaults";
 
 }  // namespace
 
+write_request raycluster_patch(const cluster_state& st, nlohmann::json body, std::string reason,
+                               std::string subresource) {
+  write_request w;
+  w.verb = "patch";
+  w.type = rayclusters;
+  w.ns = st.key.ns;
+  w.name = st.key.name;
+  w.subresource = std::move(subresource);
+  w.patch = k8s::patch_type::merge;
+  w.body = std::move(body);
+  w.reason = std::move(reason);
+  return w;
+}
+
 const k8s::resource* resource_of(const raycluster_options& options, const std::string& kind) {
   if (kind == "Service") return &k8s::resources::services;
   if (kind == "HorizontalPodAutoscaler") return &options.hpa;
@@ -193,15 +207,10 @@ outcome ensure_defaults(cluster_self self, bool& waiting) {
         "writing the defaults: " + (e && e->last_error ? e->last_error->describe() : std::string()),
         until(e->due, now));
   }
-  write_request w;
-  w.verb = "patch";
-  w.type = rayclusters;
-  w.ns = st.key.ns;
-  w.name = st.key.name;
-  w.patch = k8s::patch_type::merge;
-  w.body = std::move(patch);
-  w.reason = "the Ray autoscaler reads defaults from the RayCluster";
-  send(self, defaults_key, std::move(w), {});
+  send(self, defaults_key,
+       raycluster_patch(st, std::move(patch),
+                        "the Ray autoscaler reads defaults from the RayCluster"),
+       {});
   waiting = true;
   return outcome::done();
 }
@@ -322,15 +331,8 @@ outcome write_status(cluster_self self, std::vector<ray::child_status> children)
                            : st.options.status_interval;
   st.status_held = false;
   st.status_written_at = now;
-  write_request w;
-  w.verb = "patch";
-  w.type = rayclusters;
-  w.ns = st.key.ns;
-  w.name = st.key.name;
-  w.subresource = "status";
-  w.patch = k8s::patch_type::merge;
-  w.body = {{"status", k8s::merge_patch_diff(current, next)}};
-  w.reason = "the status changed";
+  write_request w = raycluster_patch(st, {{"status", k8s::merge_patch_diff(current, next)}},
+                                     "the status changed", "status");
   st.last_written_status = std::move(next);
   send(self, status_key, std::move(w), {});
   return outcome::done();
@@ -354,6 +356,8 @@ bool on_written(cluster_self self, uint64_t ticket, write_result& r) {
   }
   const auto key = st.ledger.key_of(ticket);
   if (!key) return false;  // overdue: already counted as failed
+  if (*key == redis_key) return on_redis_cleaned(self, ticket, r);
+  if (*key == finalizer_key) return on_finalizer_written(self, ticket, r);
   const auto* entry = st.ledger.find(*key);
   const bool created = entry && entry->written == "create";
   if (entry && entry->written == "delete") {  // a pod an update replaces, a stale workload
@@ -369,7 +373,8 @@ bool on_written(cluster_self self, uint64_t ticket, write_result& r) {
                "Deleted Pod " + name + ": it was made from an older spec");
       else if (r.ok())
         record(self, "Normal", "Deleted" + kind,
-               "Deleted " + kind + " " + name + ": its worker group is no longer in the spec");
+               "Deleted " + kind + " " + name + ": " + st.delete_reasons[*key]);
+      st.delete_reasons.erase(*key);
     } else {
       st.ledger.failed(ticket, *r.error, now);
       auto pod = st.pods.find(name);

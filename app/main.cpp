@@ -261,6 +261,7 @@ int main(int argc, char** argv) {
     actors::k8s_port port(*api);
     actors::supervisor_options sup_opts;
     sup_opts.cluster.fault_injection = opts.fault_injection;
+    sup_opts.cluster.redis_cleanup = opts.gcs_ft_redis_cleanup;
     if (opts.fault_injection) sup_opts.cluster.test_pod_env = opts.test_pod_env;
     sup_opts.cluster.metrics = &metrics;
     sup_opts.cluster.hpa = hpa;

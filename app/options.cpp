@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/program_options.hpp>
+#include <cstdlib>
 #include <sstream>
 
 #include "k8s/names.hpp"
@@ -61,6 +62,11 @@ parse_outcome parse_options(int argc, const char* const argv[]) {
           "leader-election-id",
           po::value(&o.leader_election_id)->default_value(o.leader_election_id),
           "name of the Lease")(
+          "gcs-ft-redis-cleanup",
+          po::value(&o.gcs_ft_redis_cleanup)->default_value(o.gcs_ft_redis_cleanup),
+          "with GCS fault tolerance on Redis, delete a RayCluster's keys from Redis before it "
+          "is deleted (finalizer ray.io/gcs-ft-redis-cleanup-finalizer); the environment "
+          "variable ENABLE_GCS_FT_REDIS_CLEANUP=false also turns it off")(
           "fault-injection", po::bool_switch(&o.fault_injection),
           "testing only: a RayCluster annotated ray-operator.dev/fail-reconcile=true makes its "
           "reconciler fail")(
@@ -81,6 +87,9 @@ parse_outcome parse_options(int argc, const char* const argv[]) {
     return out;
   }
   o.namespaces = split_commas(namespaces);
+  if (const char* env = std::getenv("ENABLE_GCS_FT_REDIS_CLEANUP");
+      env && std::string(env) == "false")
+    o.gcs_ft_redis_cleanup = false;
   if (o.qps < 0) out.error = "--qps must not be negative";
   if (o.burst < 1) out.error = "--burst must be at least 1";
   if (o.request_timeout_seconds < 1) out.error = "--request-timeout must be at least 1 second";

@@ -21,6 +21,9 @@ struct options {
   bool leader_elect = false;
   std::string leader_election_namespace;  // empty: the in-cluster namespace, else "default"
   std::string leader_election_id = "ray-operator-leader";
+  // GCS fault tolerance with Redis: delete a RayCluster's keys before it goes (a finalizer).
+  // KubeRay's ENABLE_GCS_FT_REDIS_CLEANUP=false turns it off as well.
+  bool gcs_ft_redis_cleanup = true;
   bool fault_injection = false;  // testing only: honour ray-operator.dev/fail-reconcile
   std::string test_pod_env;      // testing only: NAME=value in every derived Ray pod
   bool show_help = false;

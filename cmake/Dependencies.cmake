@@ -15,3 +15,6 @@ find_package(prometheus-cpp CONFIG REQUIRED)
 add_library(cpprest_fixed INTERFACE)
 target_link_libraries(cpprest_fixed INTERFACE cpprestsdk::cpprest OpenSSL::SSL OpenSSL::Crypto)
 target_compile_definitions(cpprest_fixed INTERFACE _TURN_OFF_PLATFORM_STRING)
+# hiredis: the Redis client the GCS fault-tolerance cleanup deletes a cluster's keys with.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(hiredis REQUIRED IMPORTED_TARGET hiredis>=0.14)

@@ -62,6 +62,17 @@ std::string resource_version(const json& obj) {
 std::string creation_timestamp(const json& obj) {
   return string_or_empty(metadata_field(obj, "creationTimestamp"));
 }
+std::string deletion_timestamp(const json& obj) {
+  return string_or_empty(metadata_field(obj, "deletionTimestamp"));
+}
+std::vector<std::string> finalizers(const json& obj) {
+  std::vector<std::string> out;
+  const json* list = metadata_field(obj, "finalizers");
+  if (list && list->is_array())
+    for (const auto& f : *list)
+      if (f.is_string()) out.push_back(f.get<std::string>());
+  return out;
+}
 
 int64_t generation(const json& obj) {
   const json* v = metadata_field(obj, "generation");

@@ -18,6 +18,8 @@ std::string namespace_of(const nlohmann::json& obj);
 std::string uid(const nlohmann::json& obj);
 std::string resource_version(const nlohmann::json& obj);
 std::string creation_timestamp(const nlohmann::json& obj);  // RFC 3339 text, as sent
+std::string deletion_timestamp(const nlohmann::json& obj);  // "" unless being deleted
+std::vector<std::string> finalizers(const nlohmann::json& obj);
 int64_t generation(const nlohmann::json& obj);
 
 // Non-string entries are skipped.

@@ -124,7 +124,9 @@ bool autoscaling_enabled(const json& cluster) {
 bool gcs_ft_enabled(const json& cluster) {
   if (member(member(cluster, "spec"), "gcsFaultToleranceOptions").is_object()) return true;
   const json& annotations = member(member(cluster, "metadata"), "annotations");
-  return text(member(annotations, annotation_ft_enabled)) == "true";
+  std::string value = text(member(annotations, annotation_ft_enabled));
+  for (auto& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return value == "true";  // KubeRay compares without case
 }
 
 std::string head_port(const json& cluster) {

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake g++ make pkg-config clang-format
   libcaf-dev libcpprest-dev libboost-dev libboost-program-options-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev catch2
-  libssl-dev openssl ca-certificates prometheus-cpp-dev
+  libssl-dev openssl ca-certificates prometheus-cpp-dev libhiredis-dev redis-server
   curl procps iproute2 python3 jq
 )
 

@@ -18,6 +18,17 @@ void scripted_port::read(const k8s::resource& type, const std::string& ns, const
   requests.push_back({true, std::move(w), std::move(reply_to), ticket, false, now_});
 }
 
+void scripted_port::clean_redis(actors::redis_cleanup_request r, caf::actor reply_to,
+                                uint64_t ticket) {
+  actors::write_request w;
+  w.verb = "clean-redis";
+  w.type.plural = "redis";
+  w.ns = r.ns;
+  w.name = r.plan.storage_namespace;
+  w.body = {{"pattern", r.plan.key_pattern}, {"address", r.plan.address.value}};
+  requests.push_back({true, std::move(w), std::move(reply_to), ticket, false, now_});
+}
+
 void scripted_port::wake_at(const caf::actor& who, clock::time_point at, uint64_t generation) {
   timers[who.id()] = {who, at, generation};
 }

@@ -35,6 +35,9 @@ class scripted_port final : public actors::api_port {
   void write(actors::write_request w, caf::actor reply_to, uint64_t ticket) override;
   void read(const k8s::resource& type, const std::string& ns, const std::string& name,
             caf::actor reply_to, uint64_t ticket) override;
+  // Recorded as a request with verb "clean-redis", plural "redis", name the storage namespace
+  // and body {pattern, address}.
+  void clean_redis(actors::redis_cleanup_request r, caf::actor reply_to, uint64_t ticket) override;
   clock::time_point now() override { return now_; }
   void wake_at(const caf::actor& who, clock::time_point at, uint64_t generation) override;
   void forget(caf::actor_id who) override;

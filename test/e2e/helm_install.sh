@@ -73,6 +73,8 @@ diff <(k get clusterrole "$FULL" -o json | rbac_triples) <(expected_operator_rul
 step "kubectl auth can-i: what the operator uses is allowed"
 assert_can "$NS" "$SA" create pods -n default
 assert_can "$NS" "$SA" delete pods -n default
+assert_can "$NS" "$SA" delete services -n default  # a head Service under its old name
+assert_can "$NS" "$SA" get secrets -n default      # the Redis password, for the GCS cleanup
 assert_can "$NS" "$SA" patch pods --subresource=resize -n default
 assert_can "$NS" "$SA" watch rayclusters.ray.io --all-namespaces
 assert_can "$NS" "$SA" update rayclusters.ray.io --subresource=status -n default
@@ -85,9 +87,11 @@ assert_can "$NS" "$SA" patch events -n default
 assert_can "$NS" "$SA" update leases.coordination.k8s.io -n "$NS"
 
 step "kubectl auth can-i: everything else is refused"
-assert_cannot "$NS" "$SA" get secrets -n default
+assert_cannot "$NS" "$SA" list secrets -n default
+assert_cannot "$NS" "$SA" watch secrets -n default
+assert_cannot "$NS" "$SA" create secrets -n default
 assert_cannot "$NS" "$SA" list configmaps -n default
-assert_cannot "$NS" "$SA" delete services -n default
+assert_cannot "$NS" "$SA" delete serviceaccounts -n default
 assert_cannot "$NS" "$SA" delete replicasets.apps -n default
 assert_cannot "$NS" "$SA" create rayclusters.ray.io -n default
 assert_cannot "$NS" "$SA" update rayclusters.ray.io -n default
@@ -157,7 +161,7 @@ assert_can "$OPS" "$FULL2" create pods -n "$WORK"
 assert_cannot "$OPS" "$FULL2" create pods -n "$NS"
 assert_cannot "$OPS" "$FULL2" list pods --all-namespaces
 assert_cannot "$OPS" "$FULL2" list rayclusters.ray.io --all-namespaces
-assert_cannot "$OPS" "$FULL2" get secrets -n "$WORK"
+assert_cannot "$OPS" "$FULL2" get secrets -n "$NS"
 
 step "the operator exactly as the single-namespace Deployment runs it"
 ARGS2=$(deployment_args "$OPS" "$FULL2")

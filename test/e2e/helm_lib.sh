@@ -155,6 +155,8 @@ ray.io/rayclusters/status update
 /services watch
 /services create
 /services patch
+/services delete
+/secrets get
 /serviceaccounts get
 /serviceaccounts list
 /serviceaccounts watch

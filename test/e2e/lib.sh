@@ -114,7 +114,15 @@ cleanup() {
     kill "$p" 2>/dev/null || true
     wait "$p" 2>/dev/null || true
   done
-  if [ -n "$NS" ]; then k delete namespace "$NS" --wait=false >/dev/null 2>&1 || true; fi
+  if [ -n "$NS" ]; then
+    # With no operator left to run it, the Redis cleanup's finalizer would hold the namespace in
+    # Terminating for good.
+    local rc_name
+    for rc_name in $(k get rayclusters -n "$NS" -o name 2>/dev/null); do
+      k patch "$rc_name" -n "$NS" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 || true
+    done
+    k delete namespace "$NS" --wait=false >/dev/null 2>&1 || true
+  fi
   if ((rc == 0)); then say "PASSED: $E2E_CASE"; else say "FAILED (exit code $rc) in step: $STEP"; fi
   exit $rc
 }

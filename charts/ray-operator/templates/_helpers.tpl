@@ -87,8 +87,17 @@ more than its creator holds (without the far broader "escalate" verb, deliberate
   resources: ["pods/resize"]
   verbs: ["patch"]
 - apiGroups: [""]
-  resources: ["services", "serviceaccounts"]
+  resources: ["services"]
+  # delete: the head Service under its old name, once headService.metadata.name renames it
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+- apiGroups: [""]
+  resources: ["serviceaccounts"]
   verbs: ["get", "list", "watch", "create", "patch"]
+- apiGroups: [""]
+  resources: ["secrets"]
+  # get only, by name: the Redis password a RayCluster's gcsFaultToleranceOptions names, read
+  # for the cleanup of its keys when it is deleted
+  verbs: ["get"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
