@@ -40,7 +40,10 @@ struct supervisor_options {
                                        "ServiceAccount",
                                        "Role",
                                        "RoleBinding",
-                                       "HorizontalPodAutoscaler"};
+                                       "HorizontalPodAutoscaler",
+                                       "PersistentVolumeClaim",
+                                       "Ingress",
+                                       "NetworkPolicy"};
   std::vector<std::string> scopes{""};
   std::shared_ptr<supervisor_health> health = std::make_shared<supervisor_health>();
 };

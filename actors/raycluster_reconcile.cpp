@@ -79,6 +79,7 @@ void refresh_derived(cluster_self self) {
     add(ray::desired_autoscaler_role(d.defaulted));
     add(ray::desired_autoscaler_role_binding(d.defaulted));
   }
+  add(ray::desired_gcs_storage_claim(d.defaulted));
   nlohmann::json head = ray::desired_head_statefulset(d.defaulted, d.hashes);
   add_test_env(head, st.options, true);
   add(std::move(head));

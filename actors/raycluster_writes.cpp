@@ -47,6 +47,9 @@ const k8s::resource* resource_of(const raycluster_options& options, const std::s
   if (kind == "ServiceAccount") return &k8s::resources::serviceaccounts;
   if (kind == "Role") return &k8s::resources::roles;
   if (kind == "RoleBinding") return &k8s::resources::rolebindings;
+  if (kind == "PersistentVolumeClaim") return &k8s::resources::persistentvolumeclaims;
+  if (kind == "Ingress") return &k8s::resources::ingresses;
+  if (kind == "NetworkPolicy") return &k8s::resources::networkpolicies;
   return nullptr;
 }
 
@@ -81,6 +84,8 @@ nlohmann::json build_desired(const derived_view& d, const raycluster_options& op
     candidates.push_back(ray::desired_autoscaler_role(defaulted));
   } else if (kind == "RoleBinding") {
     candidates.push_back(ray::desired_autoscaler_role_binding(defaulted));
+  } else if (kind == "PersistentVolumeClaim") {
+    candidates.push_back(ray::desired_gcs_storage_claim(defaulted));
   }
   for (auto& c : candidates)
     if (!c.is_null() && k8s::name(c) == name) return std::move(c);
@@ -122,6 +127,13 @@ outcome ensure_child(cluster_self self, const derived_view::child& desired,
   const bool exists = it != st.children.end();
   const std::string our_uid = k8s::uid(*st.stored);
 
+  // The GCS's claim is made once and never changed (a claim's spec is all but immutable), and
+  // is the same whoever owns it: deletionPolicy Retain leaves it with no owner for the next
+  // cluster of that name.
+  if (exists && desired.kind == "PersistentVolumeClaim") {
+    status.present = !it->second->deleting;
+    return outcome::done();
+  }
   if (exists && it->second->owner_uid != our_uid) {
     const std::string id = key + "@" + it->second->uid;
     if (!st.foreign_reported.count(id)) {

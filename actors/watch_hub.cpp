@@ -45,7 +45,8 @@ watch_hub::watch_hub(k8s::client& api, cluster_supervisor_actor supervisor,
     for (const auto* type :
          {&k8s::resources::pods, &k8s::resources::services, &k8s::resources::statefulsets,
           &k8s::resources::deployments, &k8s::resources::serviceaccounts, &k8s::resources::roles,
-          &k8s::resources::rolebindings, &hpa})
+          &k8s::resources::rolebindings, &hpa, &k8s::resources::persistentvolumeclaims,
+          &k8s::resources::ingresses, &k8s::resources::networkpolicies})
       add_child_watch(*type, ns, options);
   }
 }

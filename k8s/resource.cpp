@@ -30,6 +30,8 @@ const resource services{"", "v1", "services", "Service", true};
 const resource endpoints{"", "v1", "endpoints", "Endpoints", true};
 const resource configmaps{"", "v1", "configmaps", "ConfigMap", true};
 const resource secrets{"", "v1", "secrets", "Secret", true};
+const resource persistentvolumeclaims{"", "v1", "persistentvolumeclaims", "PersistentVolumeClaim",
+                                      true};
 const resource serviceaccounts{"", "v1", "serviceaccounts", "ServiceAccount", true};
 const resource events{"", "v1", "events", "Event", true};
 const resource statefulsets{"apps", "v1", "statefulsets", "StatefulSet", true};
@@ -37,6 +39,8 @@ const resource deployments{"apps", "v1", "deployments", "Deployment", true};
 const resource replicasets{"apps", "v1", "replicasets", "ReplicaSet", true};
 const resource roles{"rbac.authorization.k8s.io", "v1", "roles", "Role", true};
 const resource rolebindings{"rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true};
+const resource ingresses{"networking.k8s.io", "v1", "ingresses", "Ingress", true};
+const resource networkpolicies{"networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true};
 const resource horizontalpodautoscalers_v2{"autoscaling", "v2", "horizontalpodautoscalers",
                                            "HorizontalPodAutoscaler", true};
 const resource horizontalpodautoscalers_v2beta2{

@@ -31,6 +31,7 @@ extern const resource services;
 extern const resource endpoints;
 extern const resource configmaps;
 extern const resource secrets;
+extern const resource persistentvolumeclaims;
 extern const resource serviceaccounts;
 extern const resource events;  // core/v1 Events (events.k8s.io/v1 is 1.19+, core is universal)
 extern const resource statefulsets;
@@ -38,6 +39,8 @@ extern const resource deployments;
 extern const resource replicasets;
 extern const resource roles;
 extern const resource rolebindings;
+extern const resource ingresses;        // networking.k8s.io/v1 (Kubernetes 1.19+)
+extern const resource networkpolicies;  // networking.k8s.io/v1
 // autoscaling/v2 is served from 1.23, v2beta2 until 1.25: the same object in both.
 extern const resource horizontalpodautoscalers_v2;
 extern const resource horizontalpodautoscalers_v2beta2;

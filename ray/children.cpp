@@ -31,17 +31,10 @@ json controller_owner_references(const json& cluster) {
 
 namespace {
 
-json metadata(const json& cluster, const std::string& name, json labels) {
-  return {{"name", name},
-          {"namespace", detail::cluster_namespace(cluster)},
-          {"labels", std::move(labels)},
-          {"ownerReferences", detail::controller_owner_references(cluster)}};
-}
+using detail::with_hash;
 
-json with_hash(json object) {
-  const std::string hash = desired_spec_hash(object);
-  object["metadata"]["annotations"][annotation_spec_hash] = hash;
-  return object;
+json metadata(const json& cluster, const std::string& name, json labels) {
+  return detail::child_metadata(cluster, name, std::move(labels));
 }
 
 json head_selector(const std::string& cluster) {

@@ -42,6 +42,11 @@ nlohmann::json desired_autoscaler_service_account(const nlohmann::json& cluster)
 nlohmann::json desired_autoscaler_role(const nlohmann::json& cluster);
 nlohmann::json desired_autoscaler_role_binding(const nlohmann::json& cluster);
 
+// GCS fault tolerance on rocksdb: the head's PersistentVolumeClaim <C>-gcs-pvc (1Gi,
+// ReadWriteOnce unless storage says otherwise; no owner with deletionPolicy Retain). Null
+// without rocksdb, or when storage.claimName names the user's own claim.
+nlohmann::json desired_gcs_storage_claim(const nlohmann::json& cluster);
+
 // The spec-hash annotation's value for an object (computed over everything but that annotation).
 std::string desired_spec_hash(const nlohmann::json& object);
 

@@ -5,6 +5,7 @@
 #include <exception>
 #include <string>
 
+#include "ray/children.hpp"
 #include "ray/constants.hpp"
 
 namespace ray::detail {
@@ -298,6 +299,19 @@ json autoscaler_sidecar(const json& cluster, const json& user_ray_container) {
     if (!value.is_null()) c[key] = value;
   }
   return c;
+}
+
+json child_metadata(const json& cluster, const std::string& name, json labels) {
+  return {{"name", name},
+          {"namespace", cluster_namespace(cluster)},
+          {"labels", std::move(labels)},
+          {"ownerReferences", controller_owner_references(cluster)}};
+}
+
+json with_hash(json object) {
+  const std::string hash = desired_spec_hash(object);
+  object["metadata"]["annotations"][annotation_spec_hash] = hash;
+  return object;
 }
 
 json child_labels(const json& cluster, const std::optional<std::string>& node_type) {

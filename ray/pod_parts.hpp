@@ -67,13 +67,24 @@ json autoscaler_sidecar(const json& cluster, const json& user_ray_container);
 std::string external_storage_namespace(const json& cluster);
 // The head's redis-password / redis-username flags, read from the env add_gcs_ft sets.
 void add_gcs_ft_params(json& params, const json& cluster, bool head);
-// Env and annotations of head and workers, when GCS fault tolerance is on.
-void add_gcs_ft(json& pod_meta, json& ray_container, const json& cluster, bool head);
+// Env and annotations of head and workers, when GCS fault tolerance is on; with rocksdb, the
+// head's volume of its claim (gcs_storage_claim_name) at /data/gcs.
+void add_gcs_ft(json& pod_meta, json& pod_spec, json& ray_container, const json& cluster,
+                bool head);
+// spec.gcsFaultToleranceOptions (null when absent), and whether its backend is rocksdb.
+const json& ft_options(const json& cluster);
+bool rocksdb(const json& cluster);
+// rocksdb's claim: gcsFaultToleranceOptions.storage.claimName, else "<C>-gcs-pvc".
+std::string gcs_storage_claim_name(const json& cluster);
 
 // The controller ownerReference every child carries (to the RayCluster's storage version).
 json controller_owner_references(const json& cluster);
 
 // Labels every child of the cluster carries; `node_type` adds node-type and identifier.
 json child_labels(const json& cluster, const std::optional<std::string>& node_type);
+// A child's metadata: name, the cluster's namespace, `labels`, the controller reference.
+json child_metadata(const json& cluster, const std::string& name, json labels);
+// `object` annotated with the hash of the rest of it (ray.io/desired-spec-hash).
+json with_hash(json object);
 
 }  // namespace ray::detail

@@ -122,7 +122,7 @@ json build_template(const json& cluster, const json& group, bool head,
   json& ray = containers[ray_container_index];
   set_ray_command(ray, cluster, start_cmd);
   detail::add_ray_env(ray, cluster, head, start_cmd);
-  detail::add_gcs_ft(meta, ray, cluster, head);
+  detail::add_gcs_ft(meta, spec, ray, cluster, head);
   add_ports(ray, cluster, params, head);
   detail::add_shared_memory(spec, ray, params);
   detail::add_probes(ray, cluster, params, head);

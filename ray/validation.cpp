@@ -372,12 +372,6 @@ std::vector<std::string> unacted_fields(const json& rc) {
   for (const char* field : {"authOptions", "historyServerOptions", "networkPolicy", "tlsOptions"})
     if (spec->contains(field) && !(*spec)[field].is_null())
       out.push_back(std::string("spec.") + field);
-  // GCS fault tolerance is set up on the pods; what is left is named with what it means.
-  if (auto ft = spec->find("gcsFaultToleranceOptions"); ft != spec->end() && ft->is_object())
-    if (ft->value("backend", "") == "rocksdb")
-      out.push_back(
-          "spec.gcsFaultToleranceOptions.storage (no volume is mounted for rocksdb "
-          "yet: the GCS state does not outlive the head container)");
   if (auto head = spec->find("headGroupSpec"); head != spec->end() && head->is_object()) {
     if (is_true(*head, "enableIngress")) out.push_back("spec.headGroupSpec.enableIngress");
     if (head->contains("ingressOptions")) out.push_back("spec.headGroupSpec.ingressOptions");

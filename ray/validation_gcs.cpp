@@ -25,6 +25,42 @@ bool head_env_has(const json& spec, const std::string& name) {
   return false;
 }
 
+// rocksdb's volume and env are the operator's: a user's own would mount something else there.
+void check_rocksdb(checker& c, const json& spec, const json& options, const std::string& path) {
+  const json* storage = c.object(options, "storage", path);
+  if (storage) {
+    const std::string storage_path = path + ".storage";
+    for (const char* field : {"claimName", "size", "storageClassName", "subPath"})
+      c.string(*storage, field, storage_path);
+    c.one_of(*storage, "deletionPolicy", storage_path, {"DeleteWithCluster", "Retain"});
+    if (!member(*storage, "claimName").is_null())
+      for (const char* field : {"size", "storageClassName", "accessModes"})
+        if (storage->contains(field))
+          c.add(storage_path + "." + field,
+                "describes a claim the operator would create, but claimName names an existing "
+                "one; set one or the other");
+  }
+  for (const char* var : {"RAY_gcs_storage", "RAY_gcs_storage_path"})
+    if (head_env_has(spec, var))
+      c.add("spec.headGroupSpec.template.spec.containers[0].env",
+            std::string("must not set ") + var + ": the rocksdb backend sets it");
+  const json& pod = member(member(member(spec, "headGroupSpec"), "template"), "spec");
+  const json& containers = member(pod, "containers");
+  if (containers.is_array() && !containers.empty())
+    for (const auto& m : member(containers[0], "volumeMounts").is_array()
+                             ? member(containers[0], "volumeMounts")
+                             : json::array())
+      if (member(m, "name") == "gcs-storage" || member(m, "mountPath") == "/data/gcs")
+        c.add("spec.headGroupSpec.template.spec.containers[0].volumeMounts",
+              "must not mount gcs-storage or anything at /data/gcs: the rocksdb backend's "
+              "volume goes there");
+  if (member(pod, "volumes").is_array())
+    for (const auto& v : member(pod, "volumes"))
+      if (member(v, "name") == "gcs-storage")
+        c.add("spec.headGroupSpec.template.spec.volumes",
+              "must not name a volume gcs-storage: the rocksdb backend's volume has that name");
+}
+
 }  // namespace
 
 void check_gcs_fault_tolerance(checker& c, const json& raycluster) {
@@ -70,9 +106,11 @@ void check_gcs_fault_tolerance(checker& c, const json& raycluster) {
       c.add(credential_path, "sets both value and valueFrom; use one");
   }
   if (rocksdb) {
-    for (const char* field : {"redisAddress", "redisUsername", "redisPassword"})
+    for (const char* field :
+         {"redisAddress", "redisUsername", "redisPassword", "externalStorageNamespace"})
       if (options->contains(field))
         c.add(path + "." + field, "is a Redis setting, but the backend is rocksdb");
+    check_rocksdb(c, spec, *options, path);
   } else if (options->contains("storage")) {
     c.add(path + ".storage", "is the rocksdb backend's volume, but the backend is redis");
   }

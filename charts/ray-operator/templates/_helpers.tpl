@@ -94,6 +94,13 @@ more than its creator holds (without the far broader "escalate" verb, deliberate
   resources: ["serviceaccounts"]
   verbs: ["get", "list", "watch", "create", "patch"]
 - apiGroups: [""]
+  resources: ["persistentvolumeclaims"]
+  # the GCS's claim with gcsFaultToleranceOptions.backend rocksdb; made once, never changed
+  verbs: ["get", "list", "watch", "create"]
+- apiGroups: ["networking.k8s.io"]
+  resources: ["ingresses", "networkpolicies"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+- apiGroups: [""]
   resources: ["secrets"]
   # get only, by name: the Redis password a RayCluster's gcsFaultToleranceOptions names, read
   # for the cleanup of its keys when it is deleted

@@ -218,3 +218,32 @@ TEST_CASE("spec hash: the first 16 hex digits of SHA-256 over the key-sorted dum
         desired_spec_hash({{"metadata", json::object()}}));
   CHECK(desired_spec_hash("bad \xff utf-8").size() == 16);
 }
+
+TEST_CASE("gcs storage claim: rocksdb's <C>-gcs-pvc, 1Gi ReadWriteOnce by default, owned") {
+  json cluster = seed_cluster();
+  CHECK(desired_gcs_storage_claim(cluster).is_null());
+  cluster["spec"]["gcsFaultToleranceOptions"] = {{"backend", "rocksdb"}};
+  const json claim = desired_gcs_storage_claim(cluster);
+  CHECK(claim["kind"] == "PersistentVolumeClaim");
+  CHECK(claim["metadata"]["name"] == "basic-ray-cluster-gcs-pvc");
+  CHECK(claim["metadata"]["labels"]["ray.io/cluster"] == "basic-ray-cluster");
+  CHECK(claim["metadata"]["ownerReferences"][0]["uid"] == "uid-1234");
+  CHECK(claim["spec"] == json::parse(R"({"accessModes": ["ReadWriteOnce"],
+      "resources": {"requests": {"storage": "1Gi"}}})"));
+}
+
+TEST_CASE(
+    "gcs storage claim: size, class and modes as given; Retain has no owner; claimName none") {
+  json cluster = seed_cluster();
+  cluster["spec"]["gcsFaultToleranceOptions"] = json::parse(R"({"backend": "rocksdb",
+      "storage": {"size": "5Gi", "storageClassName": "fast", "accessModes": ["ReadWriteOncePod"],
+                  "deletionPolicy": "Retain"}})");
+  const json claim = desired_gcs_storage_claim(cluster);
+  CHECK(claim["spec"] == json::parse(R"({"accessModes": ["ReadWriteOncePod"],
+      "storageClassName": "fast", "resources": {"requests": {"storage": "5Gi"}}})"));
+  CHECK_FALSE(claim["metadata"].contains("ownerReferences"));
+  cluster["spec"]["gcsFaultToleranceOptions"]["storage"] = {{"claimName", "mine"}};
+  CHECK(desired_gcs_storage_claim(cluster).is_null());
+  cluster["spec"]["gcsFaultToleranceOptions"].erase("backend");  // redis: no claim at all
+  CHECK(desired_gcs_storage_claim(cluster).is_null());
+}

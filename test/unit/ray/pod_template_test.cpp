@@ -360,10 +360,21 @@ TEST_CASE("gcs fault tolerance: the annotation form keeps the user's env; rocksd
 
   json rocks = seed_cluster();
   rocks["spec"]["gcsFaultToleranceOptions"] = {{"backend", "rocksdb"}};
-  ray = ray_of(desired_head_pod_template(rocks));
+  const json rocks_head = desired_head_pod_template(rocks);
+  ray = ray_of(rocks_head);
   CHECK(named(ray["env"], "RAY_gcs_storage")["value"] == "rocksdb");
   CHECK(named(ray["env"], "RAY_gcs_storage_path")["value"] == "/data/gcs");
   CHECK(named(ray["env"], "RAY_external_storage_namespace").is_null());
+  CHECK(named(ray["volumeMounts"], "gcs-storage") ==
+        json{{"name", "gcs-storage"}, {"mountPath", "/data/gcs"}});
+  CHECK(named(rocks_head["spec"]["volumes"], "gcs-storage")["persistentVolumeClaim"] ==
+        json{{"claimName", "basic-ray-cluster-gcs-pvc"}});
+  rocks["spec"]["gcsFaultToleranceOptions"]["storage"] = {{"claimName", "mine"},
+                                                          {"subPath", "gcs"}};
+  const json own_claim = desired_head_pod_template(rocks);
+  CHECK(named(ray_of(own_claim)["volumeMounts"], "gcs-storage")["subPath"] == "gcs");
+  CHECK(named(own_claim["spec"]["volumes"], "gcs-storage")["persistentVolumeClaim"]["claimName"] ==
+        "mine");
   // Without fault tolerance, none of it.
   CHECK(
       named(ray_of(desired_head_pod_template(seed_cluster()))["env"], "RAY_gcs_storage").is_null());

@@ -56,7 +56,7 @@ TEST_CASE("validation: every example is valid as written") {
         "examples/raycluster-rolling-update.yaml", "examples/raycluster-deployment-workers.yaml",
         "examples/raycluster-statefulset-workers.yaml", "examples/raycluster-hpa-workers.yaml",
         "examples/raycluster-custom-head-service.yaml", "examples/raycluster-accelerators.yaml",
-        "examples/raycluster-gcs-ft-redis.yaml"}) {
+        "examples/raycluster-gcs-ft-redis.yaml", "examples/raycluster-gcs-ft-rocksdb.yaml"}) {
     INFO(path);
     auto problems = validate(load_manifest(path));
     INFO(ray::summarize(problems));
@@ -709,4 +709,35 @@ TEST_CASE("validation: GCS fault tolerance's settings live in one place") {
         std::vector<std::string>{"spec.headGroupSpec.template.spec.containers[0].env"});
   env_only["metadata"]["annotations"]["ray.io/ft-enabled"] = "true";
   CHECK(validate(env_only).empty());
+}
+
+TEST_CASE(
+    "validation: rocksdb's claim is the operator's or the user's, and its mount is kept free") {
+  auto fields_of = [](const json& rc) { return fields(validate(rc)); };
+  json rc = base();
+  rc["spec"]["gcsFaultToleranceOptions"] = json::parse(R"({"backend": "rocksdb",
+      "storage": {"size": "2Gi", "accessModes": ["ReadWriteOnce"], "deletionPolicy": "Retain"}})");
+  CHECK(validate(rc).empty());
+  json both = rc;
+  both["spec"]["gcsFaultToleranceOptions"]["storage"]["claimName"] = "mine";
+  CHECK(fields_of(both) ==
+        std::vector<std::string>{"spec.gcsFaultToleranceOptions.storage.size",
+                                 "spec.gcsFaultToleranceOptions.storage.accessModes"});
+  json policy = rc;
+  policy["spec"]["gcsFaultToleranceOptions"]["storage"]["deletionPolicy"] = "Keep";
+  CHECK(fields_of(policy) ==
+        std::vector<std::string>{"spec.gcsFaultToleranceOptions.storage.deletionPolicy"});
+  json mounted = rc;
+  mounted["spec"]["headGroupSpec"]["template"]["spec"] = json::parse(R"({"containers": [
+      {"name": "ray-head", "env": [{"name": "RAY_gcs_storage_path", "value": "/x"}],
+       "volumeMounts": [{"name": "state", "mountPath": "/data/gcs"}]}],
+      "volumes": [{"name": "gcs-storage", "emptyDir": {}}]})");
+  CHECK(fields_of(mounted) ==
+        std::vector<std::string>{"spec.headGroupSpec.template.spec.containers[0].env",
+                                 "spec.headGroupSpec.template.spec.containers[0].volumeMounts",
+                                 "spec.headGroupSpec.template.spec.volumes"});
+  json namespaced = rc;
+  namespaced["spec"]["gcsFaultToleranceOptions"]["externalStorageNamespace"] = "ns";
+  CHECK(fields_of(namespaced) ==
+        std::vector<std::string>{"spec.gcsFaultToleranceOptions.externalStorageNamespace"});
 }
