@@ -80,6 +80,8 @@ void refresh_derived(cluster_self self) {
     add(ray::desired_autoscaler_role_binding(d.defaulted));
   }
   add(ray::desired_gcs_storage_claim(d.defaulted));
+  add(ray::desired_head_ingress(d.defaulted));
+  for (auto& policy : ray::desired_network_policies(d.defaulted)) add(std::move(policy));
   nlohmann::json head = ray::desired_head_statefulset(d.defaulted, d.hashes);
   add_test_env(head, st.options, true);
   add(std::move(head));
@@ -160,15 +162,17 @@ std::map<std::string, std::string> kind_conflicts(cluster_self self) {
 
 // The Deployment or StatefulSet of a group removed from the spec (or whose kind changed while
 // it had no pods) goes, as a removed Pod group's pods do; its controller's pods go with it. So
-// does an HPA its group no longer has, and the head Service under its old name once the spec
-// names it otherwise (headGroupSpec.headService.metadata.name).
+// does an HPA its group no longer has, the head Service under its old name once the spec
+// names it otherwise (headGroupSpec.headService.metadata.name), an Ingress or NetworkPolicy the
+// spec no longer asks for.
 void remove_stale_children(cluster_self self, const std::map<std::string, std::string>& conflicts) {
   auto& st = self->state;
   const std::string our_uid = k8s::uid(*st.stored);
   const auto now = st.port->now();
   for (const auto& [key, child] : st.children) {
     if (child->kind != "Deployment" && child->kind != "StatefulSet" &&
-        child->kind != "HorizontalPodAutoscaler" && child->kind != "Service")
+        child->kind != "HorizontalPodAutoscaler" && child->kind != "Service" &&
+        child->kind != "Ingress" && child->kind != "NetworkPolicy")
       continue;
     if (child->name == ray::head_statefulset_name(st.key.name)) continue;
     if (child->owner_uid != our_uid || child->deleting) continue;
@@ -189,6 +193,9 @@ void remove_stale_children(cluster_self self, const std::map<std::string, std::s
                    ? "its worker group no longer asks for one, or is suspended"
                : child->kind == "Service"
                    ? "the head Service is now named " + st.derived.head_service
+               : child->kind == "Ingress" ? "headGroupSpec.enableIngress is no longer true"
+               : child->kind == "NetworkPolicy"
+                   ? "spec.networkPolicy, or the worker group it was for, is gone"
                    : "its worker group is no longer in the spec";
     const uint64_t ticket = st.next_ticket++;
     st.ledger.begin(key, ticket, now, "delete");

@@ -86,6 +86,10 @@ nlohmann::json build_desired(const derived_view& d, const raycluster_options& op
     candidates.push_back(ray::desired_autoscaler_role_binding(defaulted));
   } else if (kind == "PersistentVolumeClaim") {
     candidates.push_back(ray::desired_gcs_storage_claim(defaulted));
+  } else if (kind == "Ingress") {
+    candidates.push_back(ray::desired_head_ingress(defaulted));
+  } else if (kind == "NetworkPolicy") {
+    candidates = ray::desired_network_policies(defaulted);
   }
   for (auto& c : candidates)
     if (!c.is_null() && k8s::name(c) == name) return std::move(c);

@@ -7,6 +7,8 @@
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "ray/updates.hpp"
 
@@ -46,6 +48,18 @@ nlohmann::json desired_autoscaler_role_binding(const nlohmann::json& cluster);
 // ReadWriteOnce unless storage says otherwise; no owner with deletionPolicy Retain). Null
 // without rocksdb, or when storage.claimName names the user's own claim.
 nlohmann::json desired_gcs_storage_claim(const nlohmann::json& cluster);
+
+// headGroupSpec.enableIngress: Ingress <C>-head-ingress to the head Service's dashboard port,
+// with the RayCluster's annotations (kubernetes.io/ingress.class becomes ingressClassName).
+// Without ingressOptions the path is KubeRay's "/<C>/(.*)" (Exact); with them, its path (default
+// "/"), pathType (default Prefix), host and tls. Null when not enabled.
+nlohmann::json desired_head_ingress(const nlohmann::json& cluster);
+std::string head_ingress_name(const std::string& cluster);
+// spec.networkPolicy: NetworkPolicy <C>-head, and <C>-workers-<group> for every worker group.
+// Each always allows the cluster's own pods (both ways); the user's rules follow; the mode
+// (DenyAll, DenyAllIngress, DenyAllEgress) says which directions are restricted. A group's
+// networkPolicy.workerGroups entry replaces networkPolicy.worker for it. Empty when unset.
+std::vector<nlohmann::json> desired_network_policies(const nlohmann::json& cluster);
 
 // The spec-hash annotation's value for an object (computed over everything but that annotation).
 std::string desired_spec_hash(const nlohmann::json& object);

@@ -48,6 +48,21 @@ int int_param(const json& params, const char* key, int fallback) {
   }
 }
 
+json probe(int initial_delay, int timeout, int failure_threshold) {
+  return {{"initialDelaySeconds", initial_delay},
+          {"timeoutSeconds", timeout},
+          {"periodSeconds", 5},
+          {"successThreshold", 1},
+          {"failureThreshold", failure_threshold}};
+}
+
+std::string wget_check(int timeout, int port, const std::string& path) {
+  return "wget --tries 1 -T " + std::to_string(timeout) +
+         " -q -O- http://localhost:" + std::to_string(port) + "/" + path + " | grep success";
+}
+
+}  // namespace
+
 // "2.53.0", "2.53", "2.53.0rc1": compared by their leading numbers. Anything unparseable
 // (such as "nightly") counts as old, which keeps the exec probes that every Ray supports.
 bool ray_version_at_least(const std::string& version, int major, int minor, int patch) {
@@ -68,21 +83,6 @@ bool ray_version_at_least(const std::string& version, int major, int minor, int 
   if (parts[1] != minor) return parts[1] > minor;
   return parts[2] >= patch;
 }
-
-json probe(int initial_delay, int timeout, int failure_threshold) {
-  return {{"initialDelaySeconds", initial_delay},
-          {"timeoutSeconds", timeout},
-          {"periodSeconds", 5},
-          {"successThreshold", 1},
-          {"failureThreshold", failure_threshold}};
-}
-
-std::string wget_check(int timeout, int port, const std::string& path) {
-  return "wget --tries 1 -T " + std::to_string(timeout) +
-         " -q -O- http://localhost:" + std::to_string(port) + "/" + path + " | grep success";
-}
-
-}  // namespace
 
 const json& member(const json& obj, const char* key) {
   if (!obj.is_object()) return null_json;

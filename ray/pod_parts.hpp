@@ -25,6 +25,9 @@ bool flag(const json& obj, const char* key);
 // obj[key] when it is an integer (above INT64_MAX: INT64_MAX), else `fallback`.
 int64_t int_or(const json& obj, const char* key, int64_t fallback);
 
+// "2.53.0", "2.53", "2.53.0rc1" by their leading numbers; anything unparseable counts as old.
+bool ray_version_at_least(const std::string& version, int major, int minor, int patch);
+
 std::string cluster_name(const json& cluster);
 std::string cluster_namespace(const json& cluster);
 bool autoscaling_enabled(const json& cluster);

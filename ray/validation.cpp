@@ -350,6 +350,7 @@ std::vector<spec_problem> validate(const json& raycluster) {
   if (const json* spec = c.object(raycluster, "spec", "")) {
     check_spec(c, *spec, cluster);
     validation_detail::check_gcs_fault_tolerance(c, raycluster);
+    validation_detail::check_network_and_scheduling(c, raycluster);
   }
   return problems;
 }
@@ -369,19 +370,13 @@ std::vector<std::string> unacted_fields(const json& rc) {
   std::vector<std::string> out;
   auto spec = rc.find("spec");
   if (spec == rc.end() || !spec->is_object()) return out;
-  for (const char* field : {"authOptions", "historyServerOptions", "networkPolicy", "tlsOptions"})
+  for (const char* field : {"authOptions", "historyServerOptions", "tlsOptions"})
     if (spec->contains(field) && !(*spec)[field].is_null())
       out.push_back(std::string("spec.") + field);
-  if (auto head = spec->find("headGroupSpec"); head != spec->end() && head->is_object()) {
-    if (is_true(*head, "enableIngress")) out.push_back("spec.headGroupSpec.enableIngress");
-    if (head->contains("ingressOptions")) out.push_back("spec.headGroupSpec.ingressOptions");
-  }
-  if (auto groups = spec->find("workerGroupSpecs"); groups != spec->end() && groups->is_array())
-    for (size_t i = 0; i < groups->size(); ++i) {
-      const json& g = (*groups)[i];
-      if (g.is_object() && g.contains("priority") && g["priority"] != 0)
-        out.push_back("spec.workerGroupSpecs[" + std::to_string(i) + "].priority");
-    }
+  // Ingress options describe an Ingress that only enableIngress makes.
+  if (auto head = spec->find("headGroupSpec"); head != spec->end() && head->is_object())
+    if (head->contains("ingressOptions") && !is_true(*head, "enableIngress"))
+      out.push_back("spec.headGroupSpec.ingressOptions (enableIngress is not true)");
   return out;
 }
 

@@ -247,3 +247,73 @@ TEST_CASE(
   cluster["spec"]["gcsFaultToleranceOptions"].erase("backend");  // redis: no claim at all
   CHECK(desired_gcs_storage_claim(cluster).is_null());
 }
+
+TEST_CASE("head ingress: only with enableIngress; KubeRay's path, the class from the annotation") {
+  json cluster = seed_cluster();
+  CHECK(desired_head_ingress(cluster).is_null());
+  cluster["spec"]["headGroupSpec"]["enableIngress"] = true;
+  cluster["metadata"]["annotations"] = {{"kubernetes.io/ingress.class", "nginx"},
+                                        {"nginx.ingress.kubernetes.io/rewrite-target", "/$1"}};
+  const json ingress = desired_head_ingress(cluster);
+  CHECK(ingress["apiVersion"] == "networking.k8s.io/v1");
+  CHECK(ingress["metadata"]["name"] == "basic-ray-cluster-head-ingress");
+  CHECK(ingress["metadata"]["labels"]["ray.io/identifier"] == "basic-ray-cluster-head");
+  CHECK(ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/rewrite-target"] == "/$1");
+  CHECK_FALSE(ingress["metadata"]["annotations"].contains("kubernetes.io/ingress.class"));
+  CHECK(ingress["spec"] == json::parse(R"J({"ingressClassName": "nginx", "rules": [{"http": {
+      "paths": [{"path": "/basic-ray-cluster/(.*)", "pathType": "Exact", "backend": {"service": {
+      "name": "basic-ray-cluster-head-svc", "port": {"number": 8265}}}}]}}]})J"));
+}
+
+TEST_CASE("head ingress: ingressOptions give host, path, path type and TLS; the dashboard port") {
+  json cluster = seed_cluster();
+  cluster["spec"]["headGroupSpec"]["enableIngress"] = true;
+  cluster["spec"]["headGroupSpec"]["ingressOptions"] = json::parse(R"({"host": "ray.example.com",
+      "tls": [{"hosts": ["ray.example.com"], "secretName": "ray-tls"}]})");
+  head_container(cluster)["ports"] =
+      json::parse(R"([{"name": "dashboard", "containerPort": 9000}])");
+  const json spec = desired_head_ingress(cluster)["spec"];
+  CHECK(spec["rules"][0]["host"] == "ray.example.com");
+  CHECK(spec["rules"][0]["http"]["paths"][0]["path"] == "/");
+  CHECK(spec["rules"][0]["http"]["paths"][0]["pathType"] == "Prefix");
+  CHECK(spec["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"]["number"] == 9000);
+  CHECK(spec["tls"][0]["secretName"] == "ray-tls");
+  CHECK_FALSE(spec.contains("ingressClassName"));
+}
+
+TEST_CASE("network policies: head and each group, the cluster's own pods first, then the user's") {
+  json cluster = seed_cluster();
+  CHECK(desired_network_policies(cluster).empty());
+  cluster["spec"]["networkPolicy"] = json::parse(R"({
+      "head": {"ingressRules": [{"ports": [{"port": 8265}]}]},
+      "worker": {"egressRules": [{"ports": [{"port": 53, "protocol": "UDP"}]}]}})");
+  const auto policies = desired_network_policies(cluster);
+  REQUIRE(policies.size() == 2);
+  const json& head = policies[0];
+  CHECK(head["metadata"]["name"] == "basic-ray-cluster-head");
+  CHECK(head["spec"]["podSelector"]["matchLabels"] ==
+        json{{"ray.io/cluster", "basic-ray-cluster"}, {"ray.io/node-type", "head"}});
+  CHECK(head["spec"]["policyTypes"] == json{"Ingress", "Egress"});
+  const json own =
+      json::parse(R"([{"podSelector": {"matchLabels": {"ray.io/cluster": "basic-ray-cluster"}}}])");
+  CHECK(head["spec"]["ingress"] ==
+        json::array({{{"from", own}}, json::parse(R"({"ports": [{"port": 8265}]})")}));
+  CHECK(head["spec"]["egress"] == json::array({{{"to", own}}}));
+  const json& workers = policies[1];
+  CHECK(workers["metadata"]["name"] == "basic-ray-cluster-workers-small-worker");
+  CHECK(workers["spec"]["podSelector"]["matchLabels"]["ray.io/group"] == "small-worker");
+  CHECK(workers["spec"]["egress"].size() == 2);
+}
+
+TEST_CASE("network policies: the mode opens a direction; a group's entry replaces the worker's") {
+  json cluster = seed_cluster();
+  cluster["spec"]["networkPolicy"] = json::parse(R"({"mode": "DenyAllIngress",
+      "worker": {"ingressRules": [{"ports": [{"port": 1}]}]},
+      "workerGroups": [{"groupName": "small-worker", "ingressRules": [{"ports": [{"port": 2}]}]}]})");
+  const auto policies = desired_network_policies(cluster);
+  REQUIRE(policies.size() == 2);
+  CHECK(policies[1]["spec"]["policyTypes"] == json{"Ingress"});
+  CHECK_FALSE(policies[1]["spec"].contains("egress"));
+  CHECK(policies[1]["spec"]["ingress"][1]["ports"][0]["port"] == 2);
+  CHECK(policies[1]["spec"]["ingress"].size() == 2);
+}

@@ -56,7 +56,8 @@ TEST_CASE("validation: every example is valid as written") {
         "examples/raycluster-rolling-update.yaml", "examples/raycluster-deployment-workers.yaml",
         "examples/raycluster-statefulset-workers.yaml", "examples/raycluster-hpa-workers.yaml",
         "examples/raycluster-custom-head-service.yaml", "examples/raycluster-accelerators.yaml",
-        "examples/raycluster-gcs-ft-redis.yaml", "examples/raycluster-gcs-ft-rocksdb.yaml"}) {
+        "examples/raycluster-gcs-ft-redis.yaml", "examples/raycluster-gcs-ft-rocksdb.yaml",
+        "examples/raycluster-ingress.yaml", "examples/raycluster-network-policy.yaml"}) {
     INFO(path);
     auto problems = validate(load_manifest(path));
     INFO(ray::summarize(problems));
@@ -660,14 +661,58 @@ TEST_CASE("validation: KubeRay fields not acted on yet are listed, not refused")
   CHECK(ray::unacted_fields(rc).empty());
   rc["spec"]["authOptions"] = {{"mode", "token"}};
   rc["spec"]["networkPolicy"] = json::object();
+  rc["spec"]["headGroupSpec"]["ingressOptions"] = {{"host", "ray.example.com"}};
+  CHECK(ray::unacted_fields(rc) ==
+        std::vector<std::string>{"spec.authOptions",
+                                 "spec.headGroupSpec.ingressOptions (enableIngress is not true)"});
+  CHECK(validate(rc).empty());
   rc["spec"]["headGroupSpec"]["enableIngress"] = true;
+  CHECK(ray::unacted_fields(rc) == std::vector<std::string>{"spec.authOptions"});
+}
+
+TEST_CASE("validation: network policy rules only where the mode restricts, for real groups") {
+  auto fields_of = [](const json& rc) { return fields(validate(rc)); };
+  json rc = base();
+  rc["spec"]["networkPolicy"] = json::parse(R"({"mode": "DenyAllIngress",
+      "head": {"ingressRules": [{}]}, "workerGroups": [{"groupName": "g", "ingressRules": [{}]}]})");
+  CHECK(validate(rc).empty());
+  json egress = rc;
+  egress["spec"]["networkPolicy"]["head"]["egressRules"] = json::array({json::object()});
+  CHECK(fields_of(egress) == std::vector<std::string>{"spec.networkPolicy.head.egressRules"});
+  json ingress = rc;
+  ingress["spec"]["networkPolicy"]["mode"] = "DenyAllEgress";
+  CHECK(fields_of(ingress) ==
+        std::vector<std::string>{"spec.networkPolicy.head.ingressRules",
+                                 "spec.networkPolicy.workerGroups[0].ingressRules"});
+  json unknown = rc;
+  unknown["spec"]["networkPolicy"]["workerGroups"][0]["groupName"] = "nope";
+  CHECK(fields_of(unknown) ==
+        std::vector<std::string>{"spec.networkPolicy.workerGroups[0].groupName"});
+  json mode = rc;
+  mode["spec"]["networkPolicy"]["mode"] = "denyAll";  // a pre-release spelling
+  CHECK(fields_of(mode) == std::vector<std::string>{"spec.networkPolicy.mode"});
+}
+
+TEST_CASE("validation: ingress options' path type and path") {
+  json rc = base();
+  rc["spec"]["headGroupSpec"]["ingressOptions"] = {{"path", "ray"}, {"pathType", "Regex"}};
+  CHECK(fields(validate(rc)) ==
+        std::vector<std::string>{"spec.headGroupSpec.ingressOptions.pathType",
+                                 "spec.headGroupSpec.ingressOptions.path"});
+}
+
+TEST_CASE("validation: a worker group's priority needs Ray 2.56 and autoscaler v2") {
+  json rc = base();
   rc["spec"]["workerGroupSpecs"][0]["priority"] = 0;  // the default: nothing asked for
-  CHECK(ray::unacted_fields(rc) == std::vector<std::string>{"spec.authOptions",
-                                                            "spec.networkPolicy",
-                                                            "spec.headGroupSpec.enableIngress"});
   CHECK(validate(rc).empty());
   rc["spec"]["workerGroupSpecs"][0]["priority"] = 2;
-  CHECK(ray::unacted_fields(rc).back() == "spec.workerGroupSpecs[0].priority");
+  CHECK(only_problem(rc).message.find("2.56.0") != std::string::npos);
+  rc["spec"]["rayVersion"] = "2.56.0";
+  CHECK(only_problem(rc).message.find("autoscaler v2") != std::string::npos);
+  rc["spec"]["autoscalerOptions"] = {{"version", "v2"}};
+  CHECK(validate(rc).empty());
+  rc["spec"]["workerGroupSpecs"][0]["priority"] = "high";
+  CHECK(only_problem(rc).field == "spec.workerGroupSpecs[0].priority");
 }
 
 TEST_CASE("validation: GCS fault tolerance's settings live in one place") {

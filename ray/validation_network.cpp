@@ -1,0 +1,107 @@
+// Validation of the fields that shape the cluster's network and scheduling as KubeRay's rules
+// have them (ctrl/utils/validation.go): networkPolicy, the head's ingressOptions, and a worker
+// group's priority.
+
+#include <set>
+#include <string>
+
+#include "ray/pod_parts.hpp"
+#include "ray/validation_support.hpp"
+
+namespace ray::validation_detail {
+
+namespace {
+
+using detail::member;
+using detail::text;
+using nlohmann::json;
+
+// Rules for a direction the mode leaves open would say nothing: refused, as KubeRay does.
+void check_rules(checker& c, const json& rules, const std::string& path, const std::string& mode) {
+  c.array(rules, "ingressRules", path);
+  c.array(rules, "egressRules", path);
+  if (mode == "DenyAllEgress" && member(rules, "ingressRules").is_array() &&
+      !member(rules, "ingressRules").empty())
+    c.add(path + ".ingressRules", "has rules, but mode DenyAllEgress does not restrict ingress");
+  if (mode == "DenyAllIngress" && member(rules, "egressRules").is_array() &&
+      !member(rules, "egressRules").empty())
+    c.add(path + ".egressRules", "has rules, but mode DenyAllIngress does not restrict egress");
+}
+
+void check_network_policy(checker& c, const json& spec) {
+  const json* np = c.object(spec, "networkPolicy", "spec");
+  if (!np) return;
+  const std::string path = "spec.networkPolicy";
+  c.one_of(*np, "mode", path, {"DenyAll", "DenyAllIngress", "DenyAllEgress"});
+  std::string mode = text(member(*np, "mode"));
+  if (mode.empty()) mode = "DenyAll";
+  for (const char* side : {"head", "worker"})
+    if (const json* rules = c.object(*np, side, path))
+      check_rules(c, *rules, path + "." + side, mode);
+  std::set<std::string> groups;
+  if (member(spec, "workerGroupSpecs").is_array())
+    for (const auto& g : member(spec, "workerGroupSpecs"))
+      groups.insert(text(member(g, "groupName")));
+  if (const json* entries = c.array(*np, "workerGroups", path))
+    for (size_t i = 0; i < entries->size(); ++i) {
+      const std::string entry_path = index_path(path + ".workerGroups", i);
+      const json& entry = (*entries)[i];
+      check_rules(c, entry, entry_path, mode);
+      const std::string group = text(member(entry, "groupName"));
+      if (!groups.count(group))
+        c.add(entry_path + ".groupName",
+              "names " + quoted(member(entry, "groupName")) + ", which is no worker group");
+    }
+}
+
+void check_ingress(checker& c, const json& spec) {
+  const json& head = member(spec, "headGroupSpec");
+  const json* options = c.object(head, "ingressOptions", "spec.headGroupSpec");
+  if (!options) return;
+  const std::string path = "spec.headGroupSpec.ingressOptions";
+  c.string(*options, "host", path);
+  c.string(*options, "path", path);
+  c.one_of(*options, "pathType", path, {"Exact", "Prefix", "ImplementationSpecific"});
+  c.array(*options, "tls", path);
+  const std::string p = text(member(*options, "path"));
+  if (!p.empty() && p[0] != '/') c.add(path + ".path", "must start with /");
+}
+
+// Autoscaler v2 reads a group's priority; without it, a priority would silently do nothing.
+void check_priorities(checker& c, const json& spec) {
+  const json& groups = member(spec, "workerGroupSpecs");
+  if (!groups.is_array()) return;
+  bool v2 = text(member(member(spec, "autoscalerOptions"), "version")) == "v2";
+  const json& containers =
+      member(member(member(member(spec, "headGroupSpec"), "template"), "spec"), "containers");
+  if (containers.is_array() && !containers.empty() && member(containers[0], "env").is_array())
+    for (const auto& var : member(containers[0], "env"))
+      if (text(member(var, "name")) == "RAY_enable_autoscaler_v2")
+        v2 = text(member(var, "value")) == "1" || text(member(var, "value")) == "true";
+  const std::string version = text(member(spec, "rayVersion"));
+  for (size_t i = 0; i < groups.size(); ++i) {
+    const std::string group_path = index_path("spec.workerGroupSpecs", i);
+    auto priority = c.bounded_integer(groups[i], "priority", group_path, -max_int32 - 1);
+    if (!priority || *priority == 0) continue;
+    if (!detail::ray_version_at_least(version, 2, 56, 0))
+      c.add(group_path + ".priority",
+            "is set, which needs rayVersion 2.56.0 or newer (Ray's autoscaler v2 reads it); "
+            "rayVersion is " +
+                quoted(member(spec, "rayVersion")));
+    else if (!v2)
+      c.add(group_path + ".priority",
+            "is set, but autoscaler v2 is not enabled (autoscalerOptions.version: v2), and only "
+            "it reads priorities");
+  }
+}
+
+}  // namespace
+
+void check_network_and_scheduling(checker& c, const json& raycluster) {
+  const json& spec = member(raycluster, "spec");
+  check_network_policy(c, spec);
+  check_ingress(c, spec);
+  check_priorities(c, spec);
+}
+
+}  // namespace ray::validation_detail
