@@ -43,7 +43,8 @@ struct supervisor_options {
                                        "HorizontalPodAutoscaler",
                                        "PersistentVolumeClaim",
                                        "Ingress",
-                                       "NetworkPolicy"};
+                                       "NetworkPolicy",
+                                       "Secret"};
   std::vector<std::string> scopes{""};
   std::shared_ptr<supervisor_health> health = std::make_shared<supervisor_health>();
 };

@@ -80,6 +80,7 @@ void refresh_derived(cluster_self self) {
     add(ray::desired_autoscaler_role_binding(d.defaulted));
   }
   add(ray::desired_gcs_storage_claim(d.defaulted));
+  add(ray::desired_auth_secret(d.defaulted));
   add(ray::desired_head_ingress(d.defaulted));
   for (auto& policy : ray::desired_network_policies(d.defaulted)) add(std::move(policy));
   nlohmann::json head = ray::desired_head_statefulset(d.defaulted, d.hashes);

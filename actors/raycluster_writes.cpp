@@ -7,6 +7,7 @@
 #include "actors/clock.hpp"
 #include "actors/observed_child.hpp"
 #include "actors/raycluster_state.hpp"
+#include "k8s/base64.hpp"
 #include "k8s/object_meta.hpp"
 #include "k8s/patch.hpp"
 #include "ray/children.hpp"
@@ -48,6 +49,7 @@ const k8s::resource* resource_of(const raycluster_options& options, const std::s
   if (kind == "Role") return &k8s::resources::roles;
   if (kind == "RoleBinding") return &k8s::resources::rolebindings;
   if (kind == "PersistentVolumeClaim") return &k8s::resources::persistentvolumeclaims;
+  if (kind == "Secret") return &k8s::resources::secrets;
   if (kind == "Ingress") return &k8s::resources::ingresses;
   if (kind == "NetworkPolicy") return &k8s::resources::networkpolicies;
   return nullptr;
@@ -86,6 +88,11 @@ nlohmann::json build_desired(const derived_view& d, const raycluster_options& op
     candidates.push_back(ray::desired_autoscaler_role_binding(defaulted));
   } else if (kind == "PersistentVolumeClaim") {
     candidates.push_back(ray::desired_gcs_storage_claim(defaulted));
+  } else if (kind == "Secret") {
+    candidates.push_back(ray::desired_auth_secret(defaulted));
+    // The token: random, made once with the Secret (ensure_child never writes it again).
+    if (!candidates.back().is_null())
+      candidates.back()["stringData"][ray::auth_token_key] = k8s::random_token_base64(32);
   } else if (kind == "Ingress") {
     candidates.push_back(ray::desired_head_ingress(defaulted));
   } else if (kind == "NetworkPolicy") {
@@ -149,6 +156,11 @@ outcome ensure_child(cluster_self self, const derived_view::child& desired,
     status.reason = "NotOwned";
     status.message = "it exists and belongs to something else";
     return outcome::done();  // nothing to retry until that object changes
+  }
+  // The token's Secret is made once: its token stays what the pods were started with.
+  if (exists && desired.kind == "Secret") {
+    status.present = !it->second->deleting;
+    return outcome::done();
   }
   // Written and not shown by the watch yet: it counts as there.
   if (st.ledger.settling(key)) {

@@ -46,7 +46,7 @@ watch_hub::watch_hub(k8s::client& api, cluster_supervisor_actor supervisor,
          {&k8s::resources::pods, &k8s::resources::services, &k8s::resources::statefulsets,
           &k8s::resources::deployments, &k8s::resources::serviceaccounts, &k8s::resources::roles,
           &k8s::resources::rolebindings, &hpa, &k8s::resources::persistentvolumeclaims,
-          &k8s::resources::ingresses, &k8s::resources::networkpolicies})
+          &k8s::resources::ingresses, &k8s::resources::networkpolicies, &k8s::resources::secrets})
       add_child_watch(*type, ns, options);
   }
 }

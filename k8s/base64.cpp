@@ -1,6 +1,10 @@
 #include "k8s/base64.hpp"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <stdexcept>
+#include <vector>
 
 namespace k8s {
 
@@ -27,6 +31,17 @@ std::optional<std::string> decode_base64(const std::string& text) {
                           static_cast<int>(in.size()));
   if (n < 0) return std::nullopt;
   out.resize(static_cast<size_t>(n) - padding);
+  return out;
+}
+
+std::string random_token_base64(size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1)
+    throw std::runtime_error("no random bytes from OpenSSL");
+  std::string out(4 * ((bytes + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), raw.data(),
+                                static_cast<int>(raw.size()));
+  out.resize(static_cast<size_t>(n));
   return out;
 }
 

@@ -61,6 +61,19 @@ std::string head_ingress_name(const std::string& cluster);
 // networkPolicy.workerGroups entry replaces networkPolicy.worker for it. Empty when unset.
 std::vector<nlohmann::json> desired_network_policies(const nlohmann::json& cluster);
 
+// Token authentication (spec.authOptions.mode token). The Secret holding the shared token: the
+// user's authOptions.secretName, else <C>.
+bool token_auth_enabled(const nlohmann::json& cluster);
+std::string auth_secret_name(const nlohmann::json& cluster);
+constexpr const char* auth_token_key = "auth_token";
+// RAY_AUTH_MODE and the token (RAY_AUTH_TOKEN from the Secret, or with enableK8sTokenAuth the
+// projected ServiceAccount token) for the Ray container, the autoscaler and wait-gcs-ready.
+void add_token_auth(nlohmann::json& pod_template, const nlohmann::json& cluster);
+// The Secret <C> the operator makes for a shared token, without its data: the token is random,
+// written once at creation (so it is not in the hash), and never changed. Null with
+// secretName, with enableK8sTokenAuth, or without token auth.
+nlohmann::json desired_auth_secret(const nlohmann::json& cluster);
+
 // The spec-hash annotation's value for an object (computed over everything but that annotation).
 std::string desired_spec_hash(const nlohmann::json& object);
 

@@ -75,6 +75,7 @@ assert_can "$NS" "$SA" create pods -n default
 assert_can "$NS" "$SA" delete pods -n default
 assert_can "$NS" "$SA" delete services -n default  # a head Service under its old name
 assert_can "$NS" "$SA" get secrets -n default      # the Redis password, for the GCS cleanup
+assert_can "$NS" "$SA" create secrets -n default   # the token Secret of authOptions
 assert_can "$NS" "$SA" patch pods --subresource=resize -n default
 assert_can "$NS" "$SA" watch rayclusters.ray.io --all-namespaces
 assert_can "$NS" "$SA" update rayclusters.ray.io --subresource=status -n default
@@ -87,9 +88,9 @@ assert_can "$NS" "$SA" patch events -n default
 assert_can "$NS" "$SA" update leases.coordination.k8s.io -n "$NS"
 
 step "kubectl auth can-i: everything else is refused"
-assert_cannot "$NS" "$SA" list secrets -n default
-assert_cannot "$NS" "$SA" watch secrets -n default
-assert_cannot "$NS" "$SA" create secrets -n default
+assert_cannot "$NS" "$SA" update secrets -n default
+assert_cannot "$NS" "$SA" patch secrets -n default
+assert_cannot "$NS" "$SA" delete secrets -n default
 assert_cannot "$NS" "$SA" list configmaps -n default
 assert_cannot "$NS" "$SA" delete serviceaccounts -n default
 assert_cannot "$NS" "$SA" delete replicasets.apps -n default

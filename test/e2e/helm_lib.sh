@@ -157,6 +157,9 @@ ray.io/rayclusters/status update
 /services patch
 /services delete
 /secrets get
+/secrets list
+/secrets watch
+/secrets create
 /persistentvolumeclaims get
 /persistentvolumeclaims list
 /persistentvolumeclaims watch

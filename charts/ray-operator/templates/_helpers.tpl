@@ -102,9 +102,10 @@ more than its creator holds (without the far broader "escalate" verb, deliberate
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: [""]
   resources: ["secrets"]
-  # get only, by name: the Redis password a RayCluster's gcsFaultToleranceOptions names, read
-  # for the cleanup of its keys when it is deleted
-  verbs: ["get"]
+  # get: the Redis password a RayCluster's gcsFaultToleranceOptions names, read for the cleanup
+  # of its keys when it is deleted. create, and list/watch (with a label selector: only the
+  # operator's own reach it): the token Secret of authOptions mode token.
+  verbs: ["get", "list", "watch", "create"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]

@@ -317,3 +317,18 @@ TEST_CASE("network policies: the mode opens a direction; a group's entry replace
   CHECK(policies[1]["spec"]["ingress"][1]["ports"][0]["port"] == 2);
   CHECK(policies[1]["spec"]["ingress"].size() == 2);
 }
+
+TEST_CASE("auth secret: <C> for a shared token the operator makes, none when the user names one") {
+  json cluster = seed_cluster();
+  CHECK(desired_auth_secret(cluster).is_null());
+  cluster["spec"]["authOptions"] = {{"mode", "token"}};
+  const json secret = desired_auth_secret(cluster);
+  CHECK(secret["kind"] == "Secret");
+  CHECK(secret["metadata"]["name"] == "basic-ray-cluster");
+  CHECK(secret["metadata"]["ownerReferences"][0]["kind"] == "RayCluster");
+  CHECK_FALSE(secret.contains("data"));  // the token is the operator's, made at creation
+  cluster["spec"]["authOptions"]["secretName"] = "mine";
+  CHECK(desired_auth_secret(cluster).is_null());
+  cluster["spec"]["authOptions"] = {{"mode", "token"}, {"enableK8sTokenAuth", true}};
+  CHECK(desired_auth_secret(cluster).is_null());
+}

@@ -379,3 +379,41 @@ TEST_CASE("gcs fault tolerance: the annotation form keeps the user's env; rocksd
   CHECK(
       named(ray_of(desired_head_pod_template(seed_cluster()))["env"], "RAY_gcs_storage").is_null());
 }
+
+TEST_CASE(
+    "token auth: RAY_AUTH_MODE and the token's Secret in Ray, autoscaler and wait-gcs-ready") {
+  json cluster = seed_cluster();
+  cluster["spec"]["authOptions"] = {{"mode", "token"}};
+  cluster["spec"]["enableInTreeAutoscaling"] = true;
+  const json head = desired_head_pod_template(cluster);
+  const json token_ref = json::parse(R"({"secretKeyRef": {"name": "basic-ray-cluster",
+      "key": "auth_token"}})");
+  CHECK(named(ray_of(head)["env"], "RAY_AUTH_MODE")["value"] == "token");
+  CHECK(named(ray_of(head)["env"], "RAY_AUTH_TOKEN")["valueFrom"] == token_ref);
+  const json autoscaler = named(head["spec"]["containers"], "autoscaler");
+  CHECK(named(autoscaler["env"], "RAY_AUTH_TOKEN")["valueFrom"] == token_ref);
+  const json worker = desired_worker_pod_template(cluster, 0);
+  CHECK(named(ray_of(worker)["env"], "RAY_AUTH_TOKEN")["valueFrom"] == token_ref);
+  const json wait = named(worker["spec"]["initContainers"], "wait-gcs-ready");
+  CHECK(named(wait["env"], "RAY_AUTH_MODE")["value"] == "token");
+
+  cluster["spec"]["authOptions"]["secretName"] = "mine";
+  CHECK(named(ray_of(desired_head_pod_template(cluster))["env"],
+              "RAY_AUTH_TOKEN")["valueFrom"]["secretKeyRef"]["name"] == "mine");
+  cluster["spec"]["authOptions"]["mode"] = "disabled";
+  CHECK(named(ray_of(desired_head_pod_template(cluster))["env"], "RAY_AUTH_MODE").is_null());
+}
+
+TEST_CASE("token auth: with enableK8sTokenAuth, the pod's projected token, no shared one") {
+  json cluster = seed_cluster();
+  cluster["spec"]["authOptions"] = {{"mode", "token"}, {"enableK8sTokenAuth", true}};
+  const json worker = desired_worker_pod_template(cluster, 0);
+  const json ray = ray_of(worker);
+  CHECK(named(ray["env"], "RAY_ENABLE_K8S_TOKEN_AUTH")["value"] == "true");
+  CHECK(named(ray["env"], "RAY_AUTH_TOKEN").is_null());
+  CHECK(named(ray["volumeMounts"], "ray-token") ==
+        json::parse(R"({"name": "ray-token", "mountPath": "/var/run/secrets/ray.io/serviceaccount",
+            "readOnly": true})"));
+  CHECK(named(worker["spec"]["volumes"], "ray-token")["projected"] ==
+        json::parse(R"({"sources": [{"serviceAccountToken": {"path": "token"}}]})"));
+}

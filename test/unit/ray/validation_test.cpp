@@ -57,7 +57,8 @@ TEST_CASE("validation: every example is valid as written") {
         "examples/raycluster-statefulset-workers.yaml", "examples/raycluster-hpa-workers.yaml",
         "examples/raycluster-custom-head-service.yaml", "examples/raycluster-accelerators.yaml",
         "examples/raycluster-gcs-ft-redis.yaml", "examples/raycluster-gcs-ft-rocksdb.yaml",
-        "examples/raycluster-ingress.yaml", "examples/raycluster-network-policy.yaml"}) {
+        "examples/raycluster-ingress.yaml", "examples/raycluster-network-policy.yaml",
+        "examples/raycluster-auth.yaml"}) {
     INFO(path);
     auto problems = validate(load_manifest(path));
     INFO(ray::summarize(problems));
@@ -659,15 +660,36 @@ TEST_CASE(
 TEST_CASE("validation: KubeRay fields not acted on yet are listed, not refused") {
   json rc = base();
   CHECK(ray::unacted_fields(rc).empty());
-  rc["spec"]["authOptions"] = {{"mode", "token"}};
+  rc["spec"]["tlsOptions"] = {{"enabled", true}};
   rc["spec"]["networkPolicy"] = json::object();
   rc["spec"]["headGroupSpec"]["ingressOptions"] = {{"host", "ray.example.com"}};
   CHECK(ray::unacted_fields(rc) ==
-        std::vector<std::string>{"spec.authOptions",
+        std::vector<std::string>{"spec.tlsOptions",
                                  "spec.headGroupSpec.ingressOptions (enableIngress is not true)"});
   CHECK(validate(rc).empty());
   rc["spec"]["headGroupSpec"]["enableIngress"] = true;
-  CHECK(ray::unacted_fields(rc) == std::vector<std::string>{"spec.authOptions"});
+  CHECK(ray::unacted_fields(rc) == std::vector<std::string>{"spec.tlsOptions"});
+}
+
+TEST_CASE("validation: token auth needs Ray 2.52, the pod's own token 2.55 and no shared one") {
+  auto fields_of = [](const json& rc) { return fields(validate(rc)); };
+  json rc = base();
+  rc["spec"]["rayVersion"] = "2.52.0";
+  rc["spec"]["authOptions"] = {{"mode", "token"}};
+  CHECK(validate(rc).empty());
+  json old = rc;
+  old["spec"]["rayVersion"] = "2.51.1";
+  CHECK(fields_of(old) == std::vector<std::string>{"spec.authOptions.mode"});
+  json k8s = rc;
+  k8s["spec"]["authOptions"]["enableK8sTokenAuth"] = true;
+  CHECK(fields_of(k8s) == std::vector<std::string>{"spec.authOptions.enableK8sTokenAuth"});
+  k8s["spec"]["rayVersion"] = "2.55.0";
+  CHECK(validate(k8s).empty());
+  k8s["spec"]["authOptions"]["secretName"] = "shared";
+  CHECK(fields_of(k8s) == std::vector<std::string>{"spec.authOptions.secretName"});
+  json mode = rc;
+  mode["spec"]["authOptions"]["mode"] = "password";
+  CHECK(fields_of(mode) == std::vector<std::string>{"spec.authOptions.mode"});
 }
 
 TEST_CASE("validation: network policy rules only where the mode restricts, for real groups") {

@@ -1,6 +1,6 @@
-// Validation of the fields that shape the cluster's network and scheduling as KubeRay's rules
-// have them (ctrl/utils/validation.go): networkPolicy, the head's ingressOptions, and a worker
-// group's priority.
+// Validation of the cluster-wide options KubeRay added after GCS fault tolerance, as its rules
+// have them (ctrl/utils/validation.go): networkPolicy, the head's ingressOptions, a worker
+// group's priority, and authOptions.
 
 #include <set>
 #include <string>
@@ -95,6 +95,31 @@ void check_priorities(checker& c, const json& spec) {
   }
 }
 
+// Ray's token authentication arrived in 2.52, reading the pod's own ServiceAccount token in 2.55.
+void check_auth(checker& c, const json& spec) {
+  const json* auth = c.object(spec, "authOptions", "spec");
+  if (!auth) return;
+  const std::string path = "spec.authOptions";
+  c.one_of(*auth, "mode", path, {"disabled", "token"});
+  c.string(*auth, "secretName", path);
+  c.boolean(*auth, "enableK8sTokenAuth", path);
+  const bool token = member(*auth, "mode") == "token";
+  const bool k8s = member(*auth, "enableK8sTokenAuth") == true;
+  const std::string version = text(member(spec, "rayVersion"));
+  if (token && !detail::ray_version_at_least(version, 2, 52, 0))
+    c.add(path + ".mode", "is token, which needs rayVersion 2.52.0 or newer; rayVersion is " +
+                              quoted(member(spec, "rayVersion")));
+  if (!k8s) return;
+  if (!token) c.add(path + ".enableK8sTokenAuth", "needs mode token");
+  if (!text(member(*auth, "secretName")).empty())
+    c.add(path + ".secretName",
+          "names a shared token, but enableK8sTokenAuth uses each pod's ServiceAccount token; "
+          "set one or the other");
+  if (token && !detail::ray_version_at_least(version, 2, 55, 0))
+    c.add(path + ".enableK8sTokenAuth",
+          "needs rayVersion 2.55.0 or newer; rayVersion is " + quoted(member(spec, "rayVersion")));
+}
+
 }  // namespace
 
 void check_network_and_scheduling(checker& c, const json& raycluster) {
@@ -102,6 +127,7 @@ void check_network_and_scheduling(checker& c, const json& raycluster) {
   check_network_policy(c, spec);
   check_ingress(c, spec);
   check_priorities(c, spec);
+  check_auth(c, spec);
 }
 
 }  // namespace ray::validation_detail
