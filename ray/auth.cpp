@@ -1,7 +1,7 @@
 // Ray's token authentication as KubeRay sets it up (spec.authOptions, mode token): every Ray
-// process of the cluster — the Ray containers, the autoscaler, the wait-gcs-ready init
-// container — gets RAY_AUTH_MODE=token and the shared token from a Secret (the user's
-// secretName, else <C>, which the operator makes), or with enableK8sTokenAuth the pod's
+// process of the cluster — the Ray containers, the autoscaler, the History Server's collector,
+// the wait-gcs-ready init container — gets RAY_AUTH_MODE=token and the shared token from a Secret
+// (the user's secretName, else <C>, which the operator makes), or with enableK8sTokenAuth the pod's
 // projected ServiceAccount token instead.
 
 #include <string>
@@ -67,7 +67,8 @@ void add_token_auth(json& pod_template, const json& cluster) {
   json& containers = spec["containers"];
   if (containers.is_array())
     for (size_t i = 0; i < containers.size(); ++i)
-      if (i == ray_container_index || text(member(containers[i], "name")) == autoscaler_container)
+      if (i == ray_container_index || text(member(containers[i], "name")) == autoscaler_container ||
+          text(member(containers[i], "name")) == collector_container)
         add_auth_env(containers[i], cluster);
   if (spec["initContainers"].is_array())
     for (auto& init : spec["initContainers"])

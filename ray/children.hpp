@@ -61,6 +61,11 @@ std::string head_ingress_name(const std::string& cluster);
 // networkPolicy.workerGroups entry replaces networkPolicy.worker for it. Empty when unset.
 std::vector<nlohmann::json> desired_network_policies(const nlohmann::json& cluster);
 
+// The History Server's collector (historyServerOptions.collectorOptions): the sidecar
+// "collector" in every Ray pod, Ray's event export to it, and /tmp/ray shared with it.
+bool history_collector_enabled(const nlohmann::json& cluster);
+void add_history_collector(nlohmann::json& pod_template, const nlohmann::json& cluster, bool head);
+
 // Token authentication (spec.authOptions.mode token). The Secret holding the shared token: the
 // user's authOptions.secretName, else <C>.
 bool token_auth_enabled(const nlohmann::json& cluster);

@@ -37,6 +37,7 @@ constexpr const char* annotation_ft_enabled = "ray.io/ft-enabled";
 constexpr const char* head_container = "ray-head";
 constexpr const char* worker_container = "ray-worker";
 constexpr const char* autoscaler_container = "autoscaler";
+constexpr const char* collector_container = "collector";  // the History Server's sidecar
 constexpr int ray_container_index = 0;
 
 // Ports (name, number), in KubeRay's order of defaults.

@@ -190,6 +190,7 @@ json desired_head_pod_template(const json& cluster) {
   // pods that the operator replaces).
   tmpl["spec"]["restartPolicy"] = "Always";
   if (detail::autoscaling_enabled(cluster)) add_autoscaler(tmpl, cluster, head);
+  add_history_collector(tmpl, cluster, true);
   add_token_auth(tmpl, cluster);
   return tmpl;
 }
@@ -211,6 +212,7 @@ json desired_worker_pod_template(const json& cluster, size_t group_index) {
   if (!has_container(inits, "wait-gcs-ready")) {
     inits.push_back(detail::wait_gcs_ready_container(ray_container_of(group), cluster));
   }
+  add_history_collector(tmpl, cluster, false);
   add_token_auth(tmpl, cluster);
   return tmpl;
 }

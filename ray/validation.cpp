@@ -350,7 +350,7 @@ std::vector<spec_problem> validate(const json& raycluster) {
   if (const json* spec = c.object(raycluster, "spec", "")) {
     check_spec(c, *spec, cluster);
     validation_detail::check_gcs_fault_tolerance(c, raycluster);
-    validation_detail::check_network_and_scheduling(c, raycluster);
+    validation_detail::check_cluster_options(c, raycluster);
   }
   return problems;
 }
@@ -370,7 +370,7 @@ std::vector<std::string> unacted_fields(const json& rc) {
   std::vector<std::string> out;
   auto spec = rc.find("spec");
   if (spec == rc.end() || !spec->is_object()) return out;
-  for (const char* field : {"historyServerOptions", "tlsOptions"})
+  for (const char* field : {"tlsOptions"})
     if (spec->contains(field) && !(*spec)[field].is_null())
       out.push_back(std::string("spec.") + field);
   // Ingress options describe an Ingress that only enableIngress makes.

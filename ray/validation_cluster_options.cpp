@@ -1,6 +1,6 @@
 // Validation of the cluster-wide options KubeRay added after GCS fault tolerance, as its rules
 // have them (ctrl/utils/validation.go): networkPolicy, the head's ingressOptions, a worker
-// group's priority, and authOptions.
+// group's priority, authOptions and historyServerOptions.
 
 #include <set>
 #include <string>
@@ -120,14 +120,51 @@ void check_auth(checker& c, const json& spec) {
           "needs rayVersion 2.55.0 or newer; rayVersion is " + quoted(member(spec, "rayVersion")));
 }
 
+// The collector's env the operator sets, and its container's name, are the operator's.
+void check_history_server(checker& c, const json& spec) {
+  const json* hs = c.object(spec, "historyServerOptions", "spec");
+  if (!hs) return;
+  const std::string path = "spec.historyServerOptions";
+  const json* options = c.object(*hs, "collectorOptions", path);
+  if (!options) {
+    c.add(path + ".collectorOptions", "must be set: it is the collector sidecar to add");
+    return;
+  }
+  const std::string options_path = path + ".collectorOptions";
+  if (text(member(*options, "image")).empty())
+    c.add(options_path + ".image", "must name the collector's image");
+  c.one_of(*options, "imagePullPolicy", options_path, {"Always", "IfNotPresent", "Never"});
+  if (const json* env = c.array(*options, "env", options_path))
+    for (const auto& var : *env)
+      for (const char* reserved :
+           {"POD_IP", "FQ_RAY_IP", "RAY_CLUSTER_NAME", "RAY_CLUSTER_NAMESPACE", "RAY_ROLE",
+            "OWNER_KIND", "OWNER_NAME", "EVENTS_PORT"})
+        if (member(var, "name") == reserved)
+          c.add(options_path + ".env",
+                std::string("must not set ") + reserved + ": the operator sets it");
+  auto check_group = [&](const json& group, const std::string& group_path) {
+    const json& containers = member(member(member(group, "template"), "spec"), "containers");
+    if (containers.is_array())
+      for (const auto& container : containers)
+        if (member(container, "name") == "collector")
+          c.add(group_path + ".template.spec.containers",
+                "has a container named collector, the History Server sidecar's name");
+  };
+  check_group(member(spec, "headGroupSpec"), "spec.headGroupSpec");
+  if (member(spec, "workerGroupSpecs").is_array())
+    for (size_t i = 0; i < member(spec, "workerGroupSpecs").size(); ++i)
+      check_group(member(spec, "workerGroupSpecs")[i], index_path("spec.workerGroupSpecs", i));
+}
+
 }  // namespace
 
-void check_network_and_scheduling(checker& c, const json& raycluster) {
+void check_cluster_options(checker& c, const json& raycluster) {
   const json& spec = member(raycluster, "spec");
   check_network_policy(c, spec);
   check_ingress(c, spec);
   check_priorities(c, spec);
   check_auth(c, spec);
+  check_history_server(c, spec);
 }
 
 }  // namespace ray::validation_detail

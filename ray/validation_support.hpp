@@ -90,8 +90,9 @@ void check_resource_requirements(checker& c, const nlohmann::json& resources,
 void check_labels(checker& c, const nlohmann::json& labels, const std::string& path);
 // GCS fault tolerance's settings (validation_gcs.cpp).
 void check_gcs_fault_tolerance(checker& c, const nlohmann::json& raycluster);
-// networkPolicy, headGroupSpec.ingressOptions, workerGroupSpecs[].priority, authOptions
+// networkPolicy, headGroupSpec.ingressOptions, workerGroupSpecs[].priority, authOptions,
+// historyServerOptions
 // (validation_cluster_options.cpp).
-void check_network_and_scheduling(checker& c, const nlohmann::json& raycluster);
+void check_cluster_options(checker& c, const nlohmann::json& raycluster);
 
 }  // namespace ray::validation_detail

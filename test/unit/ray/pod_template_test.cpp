@@ -417,3 +417,35 @@ TEST_CASE("token auth: with enableK8sTokenAuth, the pod's projected token, no sh
   CHECK(named(worker["spec"]["volumes"], "ray-token")["projected"] ==
         json::parse(R"({"sources": [{"serviceAccountToken": {"path": "token"}}]})"));
 }
+
+TEST_CASE(
+    "history collector: a sidecar in every Ray pod, Ray's events sent to it, /tmp/ray shared") {
+  json cluster = seed_cluster();
+  CHECK(named(desired_head_pod_template(cluster)["spec"]["containers"], "collector").is_null());
+  cluster["spec"]["historyServerOptions"]["collectorOptions"] = json::parse(R"({
+      "image": "kuberay/collector:v1.7.0",
+      "env": [{"name": "STORAGE_BACKEND", "value": "s3"}, {"name": "S3_REGION", "value": "x"}]})");
+  const json head = desired_head_pod_template(cluster);
+  const json collector = named(head["spec"]["containers"], "collector");
+  CHECK(collector["image"] == "kuberay/collector:v1.7.0");
+  CHECK(collector["imagePullPolicy"] == "IfNotPresent");
+  CHECK(collector["resources"]["limits"]["memory"] == "256Mi");
+  std::vector<std::string> names;
+  for (const auto& var : collector["env"]) names.push_back(var["name"]);
+  CHECK(names == std::vector<std::string>{"POD_IP", "RAY_CLUSTER_NAME", "RAY_CLUSTER_NAMESPACE",
+                                          "RAY_ROLE", "EVENTS_PORT", "FQ_RAY_IP",
+                                          "RAY_DASHBOARD_ADDRESS", "STORAGE_BACKEND", "S3_REGION"});
+  CHECK(named(collector["env"], "RAY_ROLE")["value"] == "Head");
+  CHECK(named(collector["volumeMounts"], "ray-logs")["mountPath"] == "/tmp/ray");
+  const json ray = ray_of(head);
+  CHECK(named(ray["env"], "RAY_enable_ray_event")["value"] == "true");
+  CHECK(named(ray["env"], "RAY_DASHBOARD_AGGREGATOR_AGENT_EVENTS_EXPORT_ADDR")["value"] ==
+        "http://localhost:8084/v1/events");
+  CHECK(named(ray["volumeMounts"], "ray-logs")["mountPath"] == "/tmp/ray");
+  CHECK(named(head["spec"]["volumes"], "ray-logs")["emptyDir"] == json::object());
+
+  const json worker =
+      named(desired_worker_pod_template(cluster, 0)["spec"]["containers"], "collector");
+  CHECK(named(worker["env"], "RAY_ROLE")["value"] == "Worker");
+  CHECK(named(worker["env"], "RAY_DASHBOARD_ADDRESS").is_null());
+}

@@ -58,7 +58,7 @@ TEST_CASE("validation: every example is valid as written") {
         "examples/raycluster-custom-head-service.yaml", "examples/raycluster-accelerators.yaml",
         "examples/raycluster-gcs-ft-redis.yaml", "examples/raycluster-gcs-ft-rocksdb.yaml",
         "examples/raycluster-ingress.yaml", "examples/raycluster-network-policy.yaml",
-        "examples/raycluster-auth.yaml"}) {
+        "examples/raycluster-auth.yaml", "examples/raycluster-history-server.yaml"}) {
     INFO(path);
     auto problems = validate(load_manifest(path));
     INFO(ray::summarize(problems));
@@ -669,6 +669,30 @@ TEST_CASE("validation: KubeRay fields not acted on yet are listed, not refused")
   CHECK(validate(rc).empty());
   rc["spec"]["headGroupSpec"]["enableIngress"] = true;
   CHECK(ray::unacted_fields(rc) == std::vector<std::string>{"spec.tlsOptions"});
+}
+
+TEST_CASE(
+    "validation: the history collector needs an image; its own env and name are the operator's") {
+  auto fields_of = [](const json& rc) { return fields(validate(rc)); };
+  json rc = base();
+  rc["spec"]["historyServerOptions"] = json::object();
+  CHECK(fields_of(rc) == std::vector<std::string>{"spec.historyServerOptions.collectorOptions"});
+  rc["spec"]["historyServerOptions"]["collectorOptions"] = {{"image", "collector:1"}};
+  CHECK(validate(rc).empty());
+  json reserved = rc;
+  reserved["spec"]["historyServerOptions"]["collectorOptions"]["env"] =
+      json::parse(R"([{"name": "RAY_ROLE", "value": "Head"}])");
+  CHECK(fields_of(reserved) ==
+        std::vector<std::string>{"spec.historyServerOptions.collectorOptions.env"});
+  json no_image = rc;
+  no_image["spec"]["historyServerOptions"]["collectorOptions"].erase("image");
+  CHECK(fields_of(no_image) ==
+        std::vector<std::string>{"spec.historyServerOptions.collectorOptions.image"});
+  json named_like = rc;
+  named_like["spec"]["workerGroupSpecs"][0]["template"]["spec"]["containers"] =
+      json::parse(R"([{"name": "ray-worker"}, {"name": "collector"}])");
+  CHECK(fields_of(named_like) ==
+        std::vector<std::string>{"spec.workerGroupSpecs[0].template.spec.containers"});
 }
 
 TEST_CASE("validation: token auth needs Ray 2.52, the pod's own token 2.55 and no shared one") {
