@@ -46,6 +46,8 @@ struct raycluster_options {
   // Testing only: an env var ("NAME=value") added to every derived Ray pod, as a newer operator
   // build that derives pods differently would. It must restart nothing (ray/updates.hpp).
   std::string test_pod_env;
+  // cert-manager.io/v1 is served: tlsOptions can have its certificates (else it is refused).
+  bool cert_manager = false;
   // HorizontalPodAutoscalers are written through the version the server serves (discovery).
   k8s::resource hpa = k8s::resources::horizontalpodautoscalers_v2;
   operator_metrics* metrics = nullptr;  // may be null (tests)

@@ -61,6 +61,11 @@ void refresh_derived(cluster_self self) {
   for (const auto& field : ray::unacted_fields(stored))
     d.unacted += (d.unacted.empty() ? "" : ", ") + field;
   d.problems = ray::validate(stored);
+  if (ray::tls_enabled(stored) && !st.options.cert_manager)
+    d.problems.push_back({"spec.tlsOptions.enabled",
+                          "needs cert-manager, and this API server does not serve "
+                          "cert-manager.io/v1 (the operator looks when it starts: install "
+                          "cert-manager, then restart the operator)"});
   if (!d.problems.empty()) return;
   d.defaulted = ray::with_defaults(stored);
   d.hashes = ray::user_spec_hashes(stored);
@@ -80,6 +85,12 @@ void refresh_derived(cluster_self self) {
     add(ray::desired_autoscaler_role_binding(d.defaulted));
   }
   add(ray::desired_gcs_storage_claim(d.defaulted));
+  if (ray::tls_enabled(d.defaulted)) {
+    for (auto& object : ray::desired_tls_authority(d.defaulted)) add(std::move(object));
+    add(ray::desired_tls_certificate(d.defaulted, true, {}));
+    add(ray::desired_tls_certificate(d.defaulted, false, {}));
+    refresh_tls_ips(st);  // the pods' IPs, and the two Certificates' hashes with them
+  }
   add(ray::desired_auth_secret(d.defaulted));
   add(ray::desired_head_ingress(d.defaulted));
   for (auto& policy : ray::desired_network_policies(d.defaulted)) add(std::move(policy));
@@ -173,9 +184,11 @@ void remove_stale_children(cluster_self self, const std::map<std::string, std::s
   for (const auto& [key, child] : st.children) {
     if (child->kind != "Deployment" && child->kind != "StatefulSet" &&
         child->kind != "HorizontalPodAutoscaler" && child->kind != "Service" &&
-        child->kind != "Ingress" && child->kind != "NetworkPolicy")
+        child->kind != "Ingress" && child->kind != "NetworkPolicy" && child->kind != "Issuer" &&
+        child->kind != "Certificate")
       continue;
-    if (child->name == ray::head_statefulset_name(st.key.name)) continue;
+    if (child->kind == "StatefulSet" && child->name == ray::head_statefulset_name(st.key.name))
+      continue;
     if (child->owner_uid != our_uid || child->deleting) continue;
     bool wanted = false;
     for (const auto& c : st.derived.children)
@@ -195,6 +208,8 @@ void remove_stale_children(cluster_self self, const std::map<std::string, std::s
                : child->kind == "Service"
                    ? "the head Service is now named " + st.derived.head_service
                : child->kind == "Ingress" ? "headGroupSpec.enableIngress is no longer true"
+               : child->kind == "Issuer" || child->kind == "Certificate"
+                   ? "tlsOptions is no longer enabled"
                : child->kind == "NetworkPolicy"
                    ? "spec.networkPolicy, or the worker group it was for, is gone"
                    : "its worker group is no longer in the spec";
@@ -330,8 +345,7 @@ outcome reconcile(cluster_self self) {
     st.last_unacted = unacted;
     if (!unacted.empty()) {
       const std::string message =
-          "Accepted but not acted on by this operator yet (the cluster runs without them): " +
-          unacted;
+          "Accepted, but asks for nothing on its own (the cluster runs without it): " + unacted;
       spdlog::warn("RayCluster {}: {}", st.key.str(), message);
       record(self, "Warning", "UnsupportedField", message);
     }
@@ -357,6 +371,7 @@ outcome reconcile(cluster_self self) {
     else
       ++it;
 
+  refresh_tls_ips(st);
   std::vector<ray::child_status> children;
   for (const auto& desired : st.derived.children) {
     if (auto g = st.derived.workload_groups.find(desired.name);

@@ -42,6 +42,9 @@ struct derived_view {
   ray::spec_hashes hashes;                                // of the stored spec (ray/updates.hpp)
   std::map<std::string, ray::workload_kind> group_kinds;  // by group
   std::map<std::string, std::string> workload_groups;     // Deployment/StatefulSet/HPA -> group
+  // tlsOptions: the IPs the head's and the workers' Certificates name, from the observed pods
+  // (kept current by every reconcile, with the two Certificates' hashes).
+  std::vector<std::string> tls_head_ips, tls_worker_ips;
   ray::upgrade_type head_upgrade = ray::upgrade_type::none;
 };
 
@@ -133,6 +136,12 @@ void add_test_env(nlohmann::json& object, const raycluster_options& options, boo
 
 // raycluster_reconcile.cpp: clamp(replicas) x numOfHosts, 0 when suspended.
 int64_t group_desired_pods(const nlohmann::json& defaulted, const nlohmann::json& group);
+
+// tlsOptions: the pods' IPs into the derived Certificates; whether they changed.
+bool refresh_tls_ips(cluster_state& st);
+// cert-manager's kinds, written when tlsOptions asks for them.
+extern const k8s::resource cert_manager_issuers;
+extern const k8s::resource cert_manager_certificates;
 
 // raycluster_writes.cpp: a merge patch of the RayCluster itself (or of a subresource of it).
 write_request raycluster_patch(const cluster_state& st, nlohmann::json body, std::string reason,

@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "actors/clock.hpp"
 #include "actors/observed_child.hpp"
 #include "actors/raycluster_state.hpp"
@@ -40,6 +42,35 @@ write_request raycluster_patch(const cluster_state& st, nlohmann::json body, std
   return w;
 }
 
+const k8s::resource cert_manager_issuers{"cert-manager.io", "v1", "issuers", "Issuer", true};
+const k8s::resource cert_manager_certificates{"cert-manager.io", "v1", "certificates",
+                                              "Certificate", true};
+
+bool refresh_tls_ips(cluster_state& st) {
+  auto& d = st.derived;
+  if (d.defaulted.is_null() || !ray::tls_enabled(d.defaulted)) return false;
+  std::vector<std::string> head, workers;
+  for (const auto& [name, p] : st.pods)
+    if (!p->deleting && !p->pod_ip.empty()) (p->is_head ? head : workers).push_back(p->pod_ip);
+  std::sort(head.begin(), head.end());
+  std::sort(workers.begin(), workers.end());
+  if (head == d.tls_head_ips && workers == d.tls_worker_ips) return false;
+  d.tls_head_ips = std::move(head);
+  d.tls_worker_ips = std::move(workers);
+  const std::string cluster = k8s::name(d.defaulted);
+  for (auto& c : d.children) {
+    if (c.kind != "Certificate") continue;
+    for (bool is_head : {true, false})
+      if (c.name == ray::tls_certificate_name(cluster, is_head))
+        c.hash =
+            k8s::annotation(ray::desired_tls_certificate(
+                                d.defaulted, is_head, is_head ? d.tls_head_ips : d.tls_worker_ips),
+                            ray::annotation_spec_hash)
+                .value_or("");
+  }
+  return true;
+}
+
 const k8s::resource* resource_of(const raycluster_options& options, const std::string& kind) {
   if (kind == "Service") return &k8s::resources::services;
   if (kind == "HorizontalPodAutoscaler") return &options.hpa;
@@ -50,6 +81,8 @@ const k8s::resource* resource_of(const raycluster_options& options, const std::s
   if (kind == "RoleBinding") return &k8s::resources::rolebindings;
   if (kind == "PersistentVolumeClaim") return &k8s::resources::persistentvolumeclaims;
   if (kind == "Secret") return &k8s::resources::secrets;
+  if (kind == "Issuer") return &cert_manager_issuers;
+  if (kind == "Certificate") return &cert_manager_certificates;
   if (kind == "Ingress") return &k8s::resources::ingresses;
   if (kind == "NetworkPolicy") return &k8s::resources::networkpolicies;
   return nullptr;
@@ -93,13 +126,18 @@ nlohmann::json build_desired(const derived_view& d, const raycluster_options& op
     // The token: random, made once with the Secret (ensure_child never writes it again).
     if (!candidates.back().is_null())
       candidates.back()["stringData"][ray::auth_token_key] = k8s::random_token_base64(32);
+  } else if (kind == "Issuer" || kind == "Certificate") {
+    candidates = ray::desired_tls_authority(defaulted);
+    candidates.push_back(ray::desired_tls_certificate(defaulted, true, d.tls_head_ips));
+    candidates.push_back(ray::desired_tls_certificate(defaulted, false, d.tls_worker_ips));
   } else if (kind == "Ingress") {
     candidates.push_back(ray::desired_head_ingress(defaulted));
   } else if (kind == "NetworkPolicy") {
     candidates = ray::desired_network_policies(defaulted);
   }
+  // By kind too: the CA's Issuer and Certificate share a name.
   for (auto& c : candidates)
-    if (!c.is_null() && k8s::name(c) == name) return std::move(c);
+    if (!c.is_null() && k8s::name(c) == name && c.value("kind", "") == kind) return std::move(c);
   return nullptr;
 }
 

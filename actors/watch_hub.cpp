@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/observed_child.hpp"
+#include "actors/raycluster_state.hpp"
 #include "k8s/object_meta.hpp"
 #include "ray/constants.hpp"
 
@@ -36,7 +37,7 @@ raycluster_ptr reduce_raycluster(nlohmann::json raycluster) {
 
 watch_hub::watch_hub(k8s::client& api, cluster_supervisor_actor supervisor,
                      std::vector<std::string> namespaces, const k8s::resource& hpa,
-                     k8s::watcher_options options)
+                     k8s::watcher_options options, bool cert_manager)
     : api_(api), supervisor_(std::move(supervisor)) {
   const std::vector<std::string> scopes =
       namespaces.empty() ? std::vector<std::string>{""} : namespaces;
@@ -48,6 +49,9 @@ watch_hub::watch_hub(k8s::client& api, cluster_supervisor_actor supervisor,
           &k8s::resources::rolebindings, &hpa, &k8s::resources::persistentvolumeclaims,
           &k8s::resources::ingresses, &k8s::resources::networkpolicies, &k8s::resources::secrets})
       add_child_watch(*type, ns, options);
+    if (cert_manager)
+      for (const auto* type : {&cert_manager_issuers, &cert_manager_certificates})
+        add_child_watch(*type, ns, options);
   }
 }
 

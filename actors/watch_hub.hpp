@@ -23,9 +23,10 @@ class watch_hub {
   // `namespaces` empty: every namespace (one watch per kind); otherwise one watch per kind and
   // namespace.
   // `hpa`: the HorizontalPodAutoscaler version the server serves.
+  // `cert_manager`: cert-manager.io/v1 is served, and its Issuers and Certificates are watched.
   watch_hub(k8s::client& api, cluster_supervisor_actor supervisor,
             std::vector<std::string> namespaces, const k8s::resource& hpa,
-            k8s::watcher_options options = {});
+            k8s::watcher_options options = {}, bool cert_manager = false);
   ~watch_hub();
   void start();
   void stop();

@@ -28,6 +28,7 @@ void write_ledger::begin(const std::string& key, uint64_t ticket, time_point now
   e.due = now + policy_.reply_timeout;
   e.written = std::move(written);
   e.expected_version.clear();
+  e.seen_in_flight.clear();
   tickets_[ticket] = key;
 }
 
@@ -45,8 +46,9 @@ void write_ledger::succeeded(uint64_t ticket, const std::string& version, time_p
   e.ticket = 0;
   e.retry.reset();
   e.last_error.reset();
-  e.state = phase::settling;
+  e.state = !version.empty() && version == e.seen_in_flight ? phase::idle : phase::settling;
   e.expected_version = version;
+  e.seen_in_flight.clear();
   e.due = now + policy_.settle_timeout;
 }
 
@@ -66,7 +68,9 @@ write_ledger::time_point write_ledger::failed(uint64_t ticket, k8s::api_error er
 
 void write_ledger::observed(const std::string& key, const std::string& version) {
   auto it = entries_.find(key);
-  if (it == entries_.end() || it->second.state != phase::settling) return;
+  if (it == entries_.end()) return;
+  if (it->second.state == phase::in_flight) it->second.seen_in_flight = version;
+  if (it->second.state != phase::settling) return;
   if (it->second.expected_version.empty() || it->second.expected_version == version)
     it->second.state = phase::idle;
 }

@@ -42,6 +42,9 @@ class write_ledger {
     time_point due{};              // in flight: reply due; settling: watch due; backing off: retry
     std::string expected_version;  // settling: what the write produced
     std::string written;           // in flight and settling: what was written (e.g. a hash)
+    // In flight: a version the watch showed meanwhile. The watch and the reply race; when the
+    // reply names this version, the write has been seen already.
+    std::string seen_in_flight;
     k8s::backoff retry;
     std::optional<k8s::api_error> last_error;  // of the last failure, until a success
   };

@@ -217,6 +217,9 @@ int main(int argc, char** argv) {
                                  ? k8s::resources::horizontalpodautoscalers_v2
                                  : k8s::resources::horizontalpodautoscalers_v2beta2;
   spdlog::info("HorizontalPodAutoscalers through {}", hpa.api_version());
+  // tlsOptions' certificates come from cert-manager, when the server has it.
+  const bool cert_manager = served->count("cert-manager.io/v1") > 0;
+  spdlog::info("cert-manager.io/v1 is {}served", cert_manager ? "" : "not ");
 
   // Leader election has a client of its own: its own small token bucket, no retries, and a
   // timeout well under the renew deadline, so nothing the reconcilers do can delay a renewal.
@@ -265,12 +268,15 @@ int main(int argc, char** argv) {
     if (opts.fault_injection) sup_opts.cluster.test_pod_env = opts.test_pod_env;
     sup_opts.cluster.metrics = &metrics;
     sup_opts.cluster.hpa = hpa;
+    sup_opts.cluster.cert_manager = cert_manager;
+    if (cert_manager)
+      for (const char* kind : {"Issuer", "Certificate"}) sup_opts.child_kinds.push_back(kind);
     sup_opts.health = health;
     if (!opts.namespaces.empty()) sup_opts.scopes = opts.namespaces;
     auto supervisor = actors::spawn_cluster_supervisor(sys, &port, sup_opts);
     auto guard = sys.spawn(
         guardian, std::vector<caf::actor>{caf::actor_cast<caf::actor>(supervisor)}, failed);
-    actors::watch_hub hub(*api, supervisor, opts.namespaces, hpa);
+    actors::watch_hub hub(*api, supervisor, opts.namespaces, hpa, {}, cert_manager);
     hub.start();
     port_ptr = &port;
     hub_ptr = &hub;

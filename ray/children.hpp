@@ -66,6 +66,18 @@ std::vector<nlohmann::json> desired_network_policies(const nlohmann::json& clust
 bool history_collector_enabled(const nlohmann::json& cluster);
 void add_history_collector(nlohmann::json& pod_template, const nlohmann::json& cluster, bool head);
 
+// Mutual TLS (spec.tlsOptions.enabled) through cert-manager (tls.cpp): the cluster's own CA —
+// Issuer <C>-selfsigned, Certificate <C>-ca, Issuer <C>-ca — and the Certificates <C>-head and
+// <C>-worker (Secrets <C>-head-tls, <C>-worker-tls) naming `ips`, the pods' IPs; in every Ray pod
+// the certificate's volume, Ray's TLS env and the init container wait-for-tls-ip-san.
+bool tls_enabled(const nlohmann::json& cluster);
+std::string tls_certificate_name(const std::string& cluster, bool head);
+std::string tls_secret_name(const std::string& cluster, bool head);
+std::vector<nlohmann::json> desired_tls_authority(const nlohmann::json& cluster);
+nlohmann::json desired_tls_certificate(const nlohmann::json& cluster, bool head,
+                                       const std::vector<std::string>& ips);
+void add_tls(nlohmann::json& pod_template, const nlohmann::json& cluster, bool head);
+
 // Token authentication (spec.authOptions.mode token). The Secret holding the shared token: the
 // user's authOptions.secretName, else <C>.
 bool token_auth_enabled(const nlohmann::json& cluster);

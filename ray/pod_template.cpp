@@ -191,6 +191,7 @@ json desired_head_pod_template(const json& cluster) {
   tmpl["spec"]["restartPolicy"] = "Always";
   if (detail::autoscaling_enabled(cluster)) add_autoscaler(tmpl, cluster, head);
   add_history_collector(tmpl, cluster, true);
+  add_tls(tmpl, cluster, true);
   add_token_auth(tmpl, cluster);
   return tmpl;
 }
@@ -213,6 +214,7 @@ json desired_worker_pod_template(const json& cluster, size_t group_index) {
     inits.push_back(detail::wait_gcs_ready_container(ray_container_of(group), cluster));
   }
   add_history_collector(tmpl, cluster, false);
+  add_tls(tmpl, cluster, false);
   add_token_auth(tmpl, cluster);
   return tmpl;
 }

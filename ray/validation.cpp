@@ -370,9 +370,6 @@ std::vector<std::string> unacted_fields(const json& rc) {
   std::vector<std::string> out;
   auto spec = rc.find("spec");
   if (spec == rc.end() || !spec->is_object()) return out;
-  for (const char* field : {"tlsOptions"})
-    if (spec->contains(field) && !(*spec)[field].is_null())
-      out.push_back(std::string("spec.") + field);
   // Ingress options describe an Ingress that only enableIngress makes.
   if (auto head = spec->find("headGroupSpec"); head != spec->end() && head->is_object())
     if (head->contains("ingressOptions") && !is_true(*head, "enableIngress"))

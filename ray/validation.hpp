@@ -25,9 +25,8 @@ constexpr size_t max_cluster_and_group_name_length = 49;
 // Every problem found, in field order; empty when the RayCluster is valid.
 std::vector<spec_problem> validate(const nlohmann::json& raycluster);
 
-// KubeRay fields the schema accepts (so KubeRay manifests apply) that this operator does not
-// act on yet, by path: "spec.tlsOptions", or the part not acted on, said after the path. Not
-// problems: the cluster runs without them, and a Warning Event says so.
+// Settings that ask for nothing on their own (ingressOptions without enableIngress), by path,
+// with why after it. Not problems: the cluster runs, and a Warning Event says so.
 std::vector<std::string> unacted_fields(const nlohmann::json& raycluster);
 
 // One line for an Event or a condition message: "3 problems: a: ...; b: ...; c: ...".

@@ -1,6 +1,6 @@
 // Validation of the cluster-wide options KubeRay added after GCS fault tolerance, as its rules
 // have them (ctrl/utils/validation.go): networkPolicy, the head's ingressOptions, a worker
-// group's priority, authOptions and historyServerOptions.
+// group's priority, authOptions, historyServerOptions and tlsOptions.
 
 #include <set>
 #include <string>
@@ -156,6 +156,39 @@ void check_history_server(checker& c, const json& spec) {
       check_group(member(spec, "workerGroupSpecs")[i], index_path("spec.workerGroupSpecs", i));
 }
 
+// Ray's TLS env and the certificate's volume are the operator's once tlsOptions is on.
+void check_tls(checker& c, const json& spec) {
+  const json* tls = c.object(spec, "tlsOptions", "spec");
+  if (!tls) return;
+  c.boolean(*tls, "enabled", "spec.tlsOptions");
+  if (member(*tls, "enabled") != true) return;
+  static const char* const vars[] = {"RAY_USE_TLS", "RAY_TLS_SERVER_CERT", "RAY_TLS_SERVER_KEY",
+                                     "RAY_TLS_CA_CERT"};
+  auto check_env = [&](const json& env, const std::string& path) {
+    if (!env.is_array()) return;
+    for (const auto& var : env)
+      for (const char* name : vars)
+        if (member(var, "name") == name)
+          c.add(path, std::string("must not set ") + name + ": tlsOptions sets it");
+  };
+  auto check_group = [&](const json& group, const std::string& group_path) {
+    const json& containers = member(member(member(group, "template"), "spec"), "containers");
+    if (!containers.is_array() || containers.empty()) return;
+    const std::string path = group_path + ".template.spec.containers[0]";
+    check_env(member(containers[0], "env"), path + ".env");
+    if (member(containers[0], "volumeMounts").is_array())
+      for (const auto& m : member(containers[0], "volumeMounts"))
+        if (member(m, "name") == "ray-tls" || member(m, "mountPath") == "/etc/ray/tls")
+          c.add(path + ".volumeMounts",
+                "must not mount ray-tls or anything at /etc/ray/tls: the certificate goes there");
+  };
+  check_group(member(spec, "headGroupSpec"), "spec.headGroupSpec");
+  if (member(spec, "workerGroupSpecs").is_array())
+    for (size_t i = 0; i < member(spec, "workerGroupSpecs").size(); ++i)
+      check_group(member(spec, "workerGroupSpecs")[i], index_path("spec.workerGroupSpecs", i));
+  check_env(member(member(spec, "autoscalerOptions"), "env"), "spec.autoscalerOptions.env");
+}
+
 }  // namespace
 
 void check_cluster_options(checker& c, const json& raycluster) {
@@ -165,6 +198,7 @@ void check_cluster_options(checker& c, const json& raycluster) {
   check_priorities(c, spec);
   check_auth(c, spec);
   check_history_server(c, spec);
+  check_tls(c, spec);
 }
 
 }  // namespace ray::validation_detail

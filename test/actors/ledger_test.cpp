@@ -42,6 +42,20 @@ TEST_CASE("ledger: a write in flight or not yet seen is not repeated") {
   CHECK(l.may_write("Service/a", t0));
 }
 
+TEST_CASE("ledger: a write the watch showed before its reply came is settled by the reply") {
+  actors::write_ledger l(no_jitter());
+  l.begin("Certificate/c-worker", 1, t0, "patch");
+  l.observed("Certificate/c-worker", "41");  // the watch is first
+  l.succeeded(1, "41", t0);
+  CHECK_FALSE(l.settling("Certificate/c-worker"));
+  CHECK(l.may_write("Certificate/c-worker", t0));
+  // Another version seen meanwhile is not this write's.
+  l.begin("Certificate/c-worker", 2, t0, "patch");
+  l.observed("Certificate/c-worker", "42");
+  l.succeeded(2, "43", t0);
+  CHECK(l.settling("Certificate/c-worker"));
+}
+
 TEST_CASE("ledger: failures back off per object, doubling, and a success resets them") {
   actors::write_ledger l(no_jitter());
   CHECK(l.failed(0, invalid(), t0) == t0);  // an unknown ticket changes nothing

@@ -366,13 +366,14 @@ TEST_CASE("actors: an HPA group's replicas are the HPA's, raised only from 0", "
   CHECK(f.port.requests[patches[0]].write.body["spec"]["replicas"] == 1);
 }
 
-TEST_CASE("actors: KubeRay fields not acted on yet are one Warning, and the cluster still runs",
-          "[actors]") {
+TEST_CASE(
+    "actors: a field that asks for nothing on its own is one Warning, and the cluster still runs",
+    "[actors]") {
   cluster_fixture f;
   f.succeed_all();
   json rc = deployment_group(f, false);
   rc["spec"]["workerGroupSpecs"][0].erase("workloadKind");
-  rc["spec"]["tlsOptions"] = {{"enabled", true}};
+  rc["spec"]["headGroupSpec"]["ingressOptions"] = {{"host", "ray.example.com"}};
   f.spec(rc);
   f.succeed_all();
   rc["metadata"]["resourceVersion"] = "13";  // a status write coming back: nothing new
@@ -380,8 +381,24 @@ TEST_CASE("actors: KubeRay fields not acted on yet are one Warning, and the clus
   f.succeed_all();
   const auto warned = f.events_with("UnsupportedField");
   REQUIRE(warned.size() == 1);
-  CHECK(warned[0]["body"]["message"].get<std::string>().find("spec.tlsOptions") !=
+  CHECK(warned[0]["body"]["message"].get<std::string>().find("spec.headGroupSpec.ingressOptions") !=
         std::string::npos);
   CHECK(f.events_with("InvalidRayClusterSpec").empty());
   CHECK(f.port.count("create", "statefulsets") >= 1);  // the head is still made
+}
+
+TEST_CASE("actors: tlsOptions without cert-manager is refused, and nothing is written for it",
+          "[actors]") {
+  cluster_fixture f;
+  f.succeed_all();
+  json rc = raycluster_json("12");
+  rc["metadata"]["generation"] = 2;
+  rc["spec"]["tlsOptions"] = {{"enabled", true}};
+  f.spec(rc);
+  f.succeed_all();
+  const auto refused = f.events_with("InvalidRayClusterSpec");
+  REQUIRE(refused.size() == 1);
+  CHECK(refused[0]["body"]["message"].get<std::string>().find("cert-manager") != std::string::npos);
+  CHECK(f.port.count("create", "certificates") == 0);
+  CHECK(f.port.count("patch", "statefulsets") == 0);  // the head stays as it was
 }

@@ -18,6 +18,7 @@ NS=""
 OP_PID=""
 STEP=""
 EXTRA_PIDS=()  # more processes of the test (a second operator, a proxy), stopped at the end
+AFTER_CLEANUP=()  # commands run last, after the namespace goes (e.g. removing a test's CRDs)
 
 # grep for a match, reading all its input: `grep -q` stops at the first match, and under
 # pipefail the writer it leaves behind (killed by SIGPIPE) would fail the whole pipeline.
@@ -123,6 +124,8 @@ cleanup() {
     done
     k delete namespace "$NS" --wait=false >/dev/null 2>&1 || true
   fi
+  local command
+  for command in "${AFTER_CLEANUP[@]}"; do eval "$command" >/dev/null 2>&1 || true; done
   if ((rc == 0)); then say "PASSED: $E2E_CASE"; else say "FAILED (exit code $rc) in step: $STEP"; fi
   exit $rc
 }

@@ -11,7 +11,9 @@ METRICS_PORT=$(free_port)
 OPERATOR_HTTP_ARGS="--metrics-addr 127.0.0.1:$METRICS_PORT --health-addr=0"
 KUBECONFIG=$PROXY_KUBECONFIG start_operator
 N=50
-watches=9  # RayClusters and the eight child kinds, in one namespace
+# RayClusters and the twelve child kinds, in one namespace; cert-manager's two when it is served.
+watches=13
+if k get crd certificates.cert-manager.io >/dev/null 2>&1; then watches=15; fi
 
 step "$N clusters, half with in-tree autoscaling (RBAC children)"
 for i in $(seq 1 "$N"); do

@@ -97,6 +97,10 @@ more than its creator holds (without the far broader "escalate" verb, deliberate
   resources: ["persistentvolumeclaims"]
   # the GCS's claim with gcsFaultToleranceOptions.backend rocksdb; made once, never changed
   verbs: ["get", "list", "watch", "create"]
+- apiGroups: ["cert-manager.io"]
+  resources: ["issuers", "certificates"]
+  # tlsOptions: the cluster's CA and its two certificates
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: ["networking.k8s.io"]
   resources: ["ingresses", "networkpolicies"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]

@@ -332,3 +332,32 @@ TEST_CASE("auth secret: <C> for a shared token the operator makes, none when the
   cluster["spec"]["authOptions"] = {{"mode", "token"}, {"enableK8sTokenAuth", true}};
   CHECK(desired_auth_secret(cluster).is_null());
 }
+
+TEST_CASE("tls objects: the cluster's own CA, and certificates naming the pods' IPs") {
+  json cluster = seed_cluster();
+  CHECK(desired_tls_authority(cluster).empty());
+  CHECK(desired_tls_certificate(cluster, true, {}).is_null());
+  cluster["spec"]["tlsOptions"] = {{"enabled", true}};
+  const auto authority = desired_tls_authority(cluster);
+  REQUIRE(authority.size() == 3);
+  CHECK(authority[0]["kind"] == "Issuer");
+  CHECK(authority[0]["spec"] == json{{"selfSigned", json::object()}});
+  CHECK(authority[1]["kind"] == "Certificate");
+  CHECK(authority[1]["spec"]["isCA"] == true);
+  CHECK(authority[1]["spec"]["secretName"] == "basic-ray-cluster-ca-uid-1234");
+  CHECK(authority[2]["spec"]["ca"]["secretName"] == "basic-ray-cluster-ca-uid-1234");
+  for (const auto& o : authority) CHECK(o["apiVersion"] == "cert-manager.io/v1");
+
+  const json head = desired_tls_certificate(cluster, true, {"10.0.0.7"});
+  CHECK(head["metadata"]["name"] == "basic-ray-cluster-head");
+  CHECK(head["spec"]["secretName"] == "basic-ray-cluster-head-tls");
+  CHECK(head["spec"]["ipAddresses"] == json{"127.0.0.1", "10.0.0.7"});
+  CHECK(head["spec"]["issuerRef"]["name"] == "basic-ray-cluster-ca");
+  CHECK(head["spec"]["dnsNames"].back() == "basic-ray-cluster-head-svc.default.svc.cluster.local");
+  const json workers = desired_tls_certificate(cluster, false, {"10.0.0.8", "10.0.0.9"});
+  CHECK(workers["spec"]["ipAddresses"] == json{"127.0.0.1", "10.0.0.8", "10.0.0.9"});
+  CHECK(workers["spec"]["dnsNames"][1] == "*.basic-ray-cluster-workers.default.svc.cluster.local");
+  // Another IP is another certificate: the hash moves, so the operator patches it.
+  CHECK(desired_tls_certificate(cluster, false, {"10.0.0.8"})["metadata"]["annotations"] !=
+        workers["metadata"]["annotations"]);
+}

@@ -449,3 +449,28 @@ TEST_CASE(
   CHECK(named(worker["env"], "RAY_ROLE")["value"] == "Worker");
   CHECK(named(worker["env"], "RAY_DASHBOARD_ADDRESS").is_null());
 }
+
+TEST_CASE("tls: the certificate's volume, Ray's TLS env, and wait-for-tls-ip-san first") {
+  json cluster = seed_cluster();
+  cluster["spec"]["tlsOptions"] = {{"enabled", true}};
+  const json head = desired_head_pod_template(cluster);
+  CHECK(named(head["spec"]["volumes"], "ray-tls")["secret"]["secretName"] ==
+        "basic-ray-cluster-head-tls");
+  const json ray = ray_of(head);
+  CHECK(named(ray["env"], "RAY_USE_TLS")["value"] == "1");
+  CHECK(named(ray["env"], "RAY_TLS_SERVER_CERT")["value"] == "/etc/ray/tls/tls.crt");
+  CHECK(named(ray["env"], "RAY_TLS_SERVER_KEY")["value"] == "/etc/ray/tls/tls.key");
+  CHECK(named(ray["env"], "RAY_TLS_CA_CERT")["value"] == "/etc/ray/tls/ca.crt");
+  CHECK(named(ray["volumeMounts"], "ray-tls")["mountPath"] == "/etc/ray/tls");
+  CHECK(head["spec"]["initContainers"][0]["name"] == "wait-for-tls-ip-san");
+  CHECK(named(head["spec"]["initContainers"][0]["env"],
+              "POD_IP")["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP");
+
+  const json worker = desired_worker_pod_template(cluster, 0);
+  CHECK(named(worker["spec"]["volumes"], "ray-tls")["secret"]["secretName"] ==
+        "basic-ray-cluster-worker-tls");
+  CHECK(worker["spec"]["initContainers"][0]["name"] == "wait-for-tls-ip-san");
+  const json wait = named(worker["spec"]["initContainers"], "wait-gcs-ready");
+  CHECK(named(wait["env"], "RAY_USE_TLS")["value"] == "1");
+  CHECK(named(desired_head_pod_template(seed_cluster())["spec"]["volumes"], "ray-tls").is_null());
+}

@@ -58,7 +58,8 @@ TEST_CASE("validation: every example is valid as written") {
         "examples/raycluster-custom-head-service.yaml", "examples/raycluster-accelerators.yaml",
         "examples/raycluster-gcs-ft-redis.yaml", "examples/raycluster-gcs-ft-rocksdb.yaml",
         "examples/raycluster-ingress.yaml", "examples/raycluster-network-policy.yaml",
-        "examples/raycluster-auth.yaml", "examples/raycluster-history-server.yaml"}) {
+        "examples/raycluster-auth.yaml", "examples/raycluster-history-server.yaml",
+        "examples/raycluster-tls.yaml"}) {
     INFO(path);
     auto problems = validate(load_manifest(path));
     INFO(ray::summarize(problems));
@@ -657,18 +658,17 @@ TEST_CASE(
   CHECK(only_problem(bad).field == "spec.workerGroupSpecs[0].horizontalPodAutoscaler.behavior");
 }
 
-TEST_CASE("validation: KubeRay fields not acted on yet are listed, not refused") {
+TEST_CASE("validation: fields that ask for nothing on their own are listed, not refused") {
   json rc = base();
   CHECK(ray::unacted_fields(rc).empty());
   rc["spec"]["tlsOptions"] = {{"enabled", true}};
   rc["spec"]["networkPolicy"] = json::object();
   rc["spec"]["headGroupSpec"]["ingressOptions"] = {{"host", "ray.example.com"}};
   CHECK(ray::unacted_fields(rc) ==
-        std::vector<std::string>{"spec.tlsOptions",
-                                 "spec.headGroupSpec.ingressOptions (enableIngress is not true)"});
+        std::vector<std::string>{"spec.headGroupSpec.ingressOptions (enableIngress is not true)"});
   CHECK(validate(rc).empty());
   rc["spec"]["headGroupSpec"]["enableIngress"] = true;
-  CHECK(ray::unacted_fields(rc) == std::vector<std::string>{"spec.tlsOptions"});
+  CHECK(ray::unacted_fields(rc).empty());
 }
 
 TEST_CASE(
@@ -693,6 +693,24 @@ TEST_CASE(
       json::parse(R"([{"name": "ray-worker"}, {"name": "collector"}])");
   CHECK(fields_of(named_like) ==
         std::vector<std::string>{"spec.workerGroupSpecs[0].template.spec.containers"});
+}
+
+TEST_CASE(
+    "validation: with tlsOptions, Ray's TLS env and the certificate's mount are the operator's") {
+  json rc = base();
+  rc["spec"]["tlsOptions"] = {{"enabled", true}};
+  CHECK(validate(rc).empty());
+  rc["spec"]["headGroupSpec"]["template"]["spec"]["containers"] = json::parse(R"([{
+      "name": "ray-head", "env": [{"name": "RAY_USE_TLS", "value": "0"}],
+      "volumeMounts": [{"name": "certs", "mountPath": "/etc/ray/tls"}]}])");
+  rc["spec"]["autoscalerOptions"] = {{"env", json::parse(R"([{"name": "RAY_TLS_CA_CERT",
+      "value": "/x"}])")}};
+  CHECK(fields(validate(rc)) ==
+        std::vector<std::string>{"spec.headGroupSpec.template.spec.containers[0].env",
+                                 "spec.headGroupSpec.template.spec.containers[0].volumeMounts",
+                                 "spec.autoscalerOptions.env"});
+  rc["spec"]["tlsOptions"]["enabled"] = false;  // off: the user's own TLS settings stand
+  CHECK(validate(rc).empty());
 }
 
 TEST_CASE("validation: token auth needs Ray 2.52, the pod's own token 2.55 and no shared one") {
