@@ -67,8 +67,10 @@ struct deletion_fixture : actor_fixture {
   // Writes of the RayCluster's metadata (finalizers), not its status or defaults.
   std::vector<size_t> finalizer_writes(bool all = false) const {
     std::vector<size_t> out;
-    for (auto i : port.find("patch", "rayclusters", all))
-      if (port.requests[i].write.body["metadata"].contains("finalizers")) out.push_back(i);
+    for (auto i : port.find("patch", "rayclusters", all)) {
+      const auto& body = port.requests[i].write.body;
+      if (body.contains("metadata") && body["metadata"].contains("finalizers")) out.push_back(i);
+    }
     return out;
   }
   size_t events(const std::string& reason) const {
