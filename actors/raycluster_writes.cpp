@@ -176,10 +176,12 @@ outcome ensure_child(cluster_self self, const derived_view::child& desired,
   const bool exists = it != st.children.end();
   const std::string our_uid = k8s::uid(*st.stored);
 
-  // The GCS's claim is made once and never changed (a claim's spec is all but immutable), and
-  // is the same whoever owns it: deletionPolicy Retain leaves it with no owner for the next
-  // cluster of that name.
-  if (exists && desired.kind == "PersistentVolumeClaim") {
+  // Made once, never changed: the GCS's claim (a claim's spec is all but immutable; it is the
+  // same whoever owns it, and deletionPolicy Retain leaves it with no owner for the next cluster
+  // of that name), and the token's Secret once it is ours (the pods started with that token).
+  const bool made_once = desired.kind == "PersistentVolumeClaim" ||
+                         (desired.kind == "Secret" && exists && it->second->owner_uid == our_uid);
+  if (exists && made_once) {
     status.present = !it->second->deleting;
     return outcome::done();
   }
@@ -194,11 +196,6 @@ outcome ensure_child(cluster_self self, const derived_view::child& desired,
     status.reason = "NotOwned";
     status.message = "it exists and belongs to something else";
     return outcome::done();  // nothing to retry until that object changes
-  }
-  // The token's Secret is made once: its token stays what the pods were started with.
-  if (exists && desired.kind == "Secret") {
-    status.present = !it->second->deleting;
-    return outcome::done();
   }
   // Written and not shown by the watch yet: it counts as there.
   if (st.ledger.settling(key)) {

@@ -34,11 +34,8 @@ void add_auth_env(json& container, const json& cluster) {
   detail::add_env(container, "RAY_AUTH_MODE", "token");
   if (k8s_token_auth(cluster)) {
     detail::add_env(container, "RAY_ENABLE_K8S_TOKEN_AUTH", "true");
-    json& mounts = container["volumeMounts"];
-    if (!mounts.is_array()) mounts = json::array();
-    for (const auto& m : mounts)
-      if (text(member(m, "name")) == token_volume) return;
-    mounts.push_back({{"name", token_volume}, {"mountPath", token_mount_path}, {"readOnly", true}});
+    detail::add_mount(
+        container, {{"name", token_volume}, {"mountPath", token_mount_path}, {"readOnly", true}});
     return;
   }
   json& env = container["env"];
@@ -74,13 +71,9 @@ void add_token_auth(json& pod_template, const json& cluster) {
     for (auto& init : spec["initContainers"])
       if (text(member(init, "name")) == "wait-gcs-ready") add_auth_env(init, cluster);
   if (!k8s_token_auth(cluster)) return;
-  json& volumes = spec["volumes"];
-  if (!volumes.is_array()) volumes = json::array();
-  for (const auto& v : volumes)
-    if (text(member(v, "name")) == token_volume) return;
-  volumes.push_back(
-      {{"name", token_volume},
-       {"projected", {{"sources", {{{"serviceAccountToken", {{"path", "token"}}}}}}}}});
+  detail::add_volume(
+      spec, {{"name", token_volume},
+             {"projected", {{"sources", {{{"serviceAccountToken", {{"path", "token"}}}}}}}}});
 }
 
 json desired_auth_secret(const json& cluster) {

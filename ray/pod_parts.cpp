@@ -157,6 +157,16 @@ void add_field_env(json& container, const std::string& name, const std::string& 
   env.push_back({{"name", name}, {"valueFrom", {{"fieldRef", {{"fieldPath", field_path}}}}}});
 }
 
+void add_volume(json& pod_spec, json volume) {
+  json& volumes = array_member(pod_spec, "volumes");
+  if (!has_named(volumes, text(member(volume, "name")))) volumes.push_back(std::move(volume));
+}
+
+void add_mount(json& container, json mount) {
+  json& mounts = array_member(container, "volumeMounts");
+  if (!has_named(mounts, text(member(mount, "name")))) mounts.push_back(std::move(mount));
+}
+
 void add_empty_dir(json& pod_spec, json& container, const std::string& volume,
                    const std::string& path, const json& empty_dir) {
   if (has_mount_at(container, path)) return;

@@ -48,6 +48,10 @@ constexpr const char* ulimit_prefix = "ulimit -n ${RAY_START_ULIMIT_OPEN_FILES:-
 void add_env(json& container, const std::string& name, const std::string& value);
 void add_field_env(json& container, const std::string& name, const std::string& field_path);
 
+// Adds `volume` to the pod (`mount` to the container) unless one of that name is there.
+void add_volume(json& pod_spec, json volume);
+void add_mount(json& container, json mount);
+
 // Adds an emptyDir volume `volume` (unless the pod has one of that name) mounted at `path` in
 // `container` (unless something is already mounted there). `empty_dir` is the emptyDir body.
 void add_empty_dir(json& pod_spec, json& container, const std::string& volume,

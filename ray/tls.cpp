@@ -49,11 +49,8 @@ void add_tls_env(json& container) {
   detail::add_env(container, "RAY_TLS_SERVER_CERT", dir + "/tls.crt");
   detail::add_env(container, "RAY_TLS_SERVER_KEY", dir + "/tls.key");
   detail::add_env(container, "RAY_TLS_CA_CERT", dir + "/ca.crt");
-  json& mounts = container["volumeMounts"];
-  if (!mounts.is_array()) mounts = json::array();
-  for (const auto& m : mounts)
-    if (text(member(m, "name")) == tls_volume) return;
-  mounts.push_back({{"name", tls_volume}, {"mountPath", tls_mount_path}, {"readOnly", true}});
+  detail::add_mount(container,
+                    {{"name", tls_volume}, {"mountPath", tls_mount_path}, {"readOnly", true}});
 }
 
 // Waits until cert-manager has put this pod's IP into the certificate: before that, peers that
@@ -148,14 +145,9 @@ json desired_tls_certificate(const json& cluster, bool head, const std::vector<s
 void add_tls(json& pod_template, const json& cluster, bool head) {
   if (!tls_enabled(cluster)) return;
   json& spec = pod_template["spec"];
-  json& volumes = spec["volumes"];
-  if (!volumes.is_array()) volumes = json::array();
-  bool has_volume = false;
-  for (const auto& v : volumes) has_volume |= text(member(v, "name")) == tls_volume;
-  if (!has_volume)
-    volumes.push_back(
-        {{"name", tls_volume},
-         {"secret", {{"secretName", tls_secret_name(detail::cluster_name(cluster), head)}}}});
+  detail::add_volume(
+      spec, {{"name", tls_volume},
+             {"secret", {{"secretName", tls_secret_name(detail::cluster_name(cluster), head)}}}});
   json& containers = spec["containers"];
   if (!containers.is_array() || containers.empty()) return;
   for (size_t i = 0; i < containers.size(); ++i)

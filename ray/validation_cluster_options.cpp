@@ -16,6 +16,16 @@ using detail::member;
 using detail::text;
 using nlohmann::json;
 
+// `check` on the head group and on every worker group, with each one's field path.
+template <class F>
+void for_each_group(const json& spec, F check) {
+  check(member(spec, "headGroupSpec"), std::string("spec.headGroupSpec"));
+  const json& groups = member(spec, "workerGroupSpecs");
+  if (groups.is_array())
+    for (size_t i = 0; i < groups.size(); ++i)
+      check(groups[i], index_path("spec.workerGroupSpecs", i));
+}
+
 // Rules for a direction the mode leaves open would say nothing: refused, as KubeRay does.
 void check_rules(checker& c, const json& rules, const std::string& path, const std::string& mode) {
   c.array(rules, "ingressRules", path);
@@ -150,10 +160,7 @@ void check_history_server(checker& c, const json& spec) {
           c.add(group_path + ".template.spec.containers",
                 "has a container named collector, the History Server sidecar's name");
   };
-  check_group(member(spec, "headGroupSpec"), "spec.headGroupSpec");
-  if (member(spec, "workerGroupSpecs").is_array())
-    for (size_t i = 0; i < member(spec, "workerGroupSpecs").size(); ++i)
-      check_group(member(spec, "workerGroupSpecs")[i], index_path("spec.workerGroupSpecs", i));
+  for_each_group(spec, check_group);
 }
 
 // Ray's TLS env and the certificate's volume are the operator's once tlsOptions is on.
@@ -182,10 +189,7 @@ void check_tls(checker& c, const json& spec) {
           c.add(path + ".volumeMounts",
                 "must not mount ray-tls or anything at /etc/ray/tls: the certificate goes there");
   };
-  check_group(member(spec, "headGroupSpec"), "spec.headGroupSpec");
-  if (member(spec, "workerGroupSpecs").is_array())
-    for (size_t i = 0; i < member(spec, "workerGroupSpecs").size(); ++i)
-      check_group(member(spec, "workerGroupSpecs")[i], index_path("spec.workerGroupSpecs", i));
+  for_each_group(spec, check_group);
   check_env(member(member(spec, "autoscalerOptions"), "env"), "spec.autoscalerOptions.env");
 }
 
