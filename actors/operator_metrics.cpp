@@ -1,6 +1,11 @@
 #include "actors/operator_metrics.hpp"
 
 #include <prometheus/text_serializer.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+#include <sstream>
 
 namespace actors {
 
@@ -24,6 +29,25 @@ operator_metrics::operator_metrics()
                       .Name("ray_operator_reconciles_total")
                       .Help("RayCluster reconciles by outcome (success, requeue or error)")
                       .Register(*registry_)),
+      reconcile_seconds_(
+          BuildHistogram()
+              .Name("ray_operator_reconcile_duration_seconds")
+              .Help("Time a RayCluster reconcile takes (deciding, not the writes)")
+              .Register(*registry_)
+              .Add({},
+                   prometheus::Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                                           0.005, 0.01, 0.025, 0.05, 0.1})),
+      // The names every Prometheus client library uses for its process.
+      resident_bytes_(BuildGauge()
+                          .Name("process_resident_memory_bytes")
+                          .Help("Resident memory size in bytes")
+                          .Register(*registry_)
+                          .Add({})),
+      cpu_seconds_(BuildGauge()
+                       .Name("process_cpu_seconds_total")
+                       .Help("Total user and system CPU time spent in seconds")
+                       .Register(*registry_)
+                       .Add({})),
       actor_restarts_(BuildCounter()
                           .Name("ray_operator_actor_restarts_total")
                           .Help("RayCluster reconcilers restarted after a failure")
@@ -75,7 +99,25 @@ operator_metrics::operator_metrics()
                     "(KubeRay-compatible)")
               .Register(*registry_)) {}
 
-std::string operator_metrics::serialize() const {
+std::string operator_metrics::serialize() {
+  // /proc/self/stat: utime and stime are fields 14 and 15, in clock ticks; statm's second
+  // field is the resident set in pages. The command (field 2) may hold spaces: skip past ')'.
+  if (std::ifstream stat("/proc/self/stat"); stat) {
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    std::istringstream rest(text.substr(text.rfind(')') + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14) utime = std::stod(field);
+      if (i == 15) stime = std::stod(field);
+    }
+    cpu_seconds_.Set((utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK)));
+  }
+  if (std::ifstream statm("/proc/self/statm"); statm) {
+    double size = 0, resident = 0;
+    if (statm >> size >> resident)
+      resident_bytes_.Set(resident * static_cast<double>(sysconf(_SC_PAGESIZE)));
+  }
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 
@@ -87,8 +129,10 @@ void operator_metrics::observe_request(const k8s::request_record& r) {
       .Observe(std::chrono::duration<double>(r.latency).count());
 }
 
-void operator_metrics::reconcile_done(const std::string& result) {
+void operator_metrics::reconcile_done(const std::string& result,
+                                      std::chrono::steady_clock::duration took) {
   reconciles_.Add({{"result", result}}).Increment();
+  reconcile_seconds_.Observe(std::chrono::duration<double>(took).count());
 }
 
 void operator_metrics::set_watch_progress(const std::string& resource, const std::string& ns,

@@ -9,6 +9,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -21,12 +22,13 @@ class operator_metrics {
   operator_metrics();
 
   prometheus::Registry& registry() { return *registry_; }
-  std::string serialize() const;  // the text exposition format
+  // The text exposition format, with the process's own figures (RSS, CPU) read at the time.
+  std::string serialize();
 
   // k8s client observer: every completed API request.
   void observe_request(const k8s::request_record& r);
   // A reconcile's outcome: "success", "requeue" or "error".
-  void reconcile_done(const std::string& result);
+  void reconcile_done(const std::string& result, std::chrono::steady_clock::duration took);
   void actor_restarted();
   void set_leader(bool leading);
   void set_watch_counts(uint64_t restarts, uint64_t relists);
@@ -45,6 +47,9 @@ class operator_metrics {
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& request_seconds_;
   prometheus::Family<prometheus::Counter>& reconciles_;
+  prometheus::Histogram& reconcile_seconds_;
+  prometheus::Gauge& resident_bytes_;
+  prometheus::Gauge& cpu_seconds_;
   prometheus::Counter& actor_restarts_;
   prometheus::Gauge& leader_;
   prometheus::Gauge& watch_restarts_;

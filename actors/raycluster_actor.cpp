@@ -35,9 +35,11 @@ bool changed_beyond_status(const nlohmann::json& before, const nlohmann::json& a
 
 void run(cluster_self self) {
   auto& st = self->state;
+  const auto began = std::chrono::steady_clock::now();
   const outcome o = reconcile(self);
   st.wake->settle(*st.port, handle(self), o);
-  if (auto* metrics = st.options.metrics) metrics->reconcile_done(o.result());
+  if (auto* metrics = st.options.metrics)
+    metrics->reconcile_done(o.result(), std::chrono::steady_clock::now() - began);
   if (o.error) spdlog::debug("RayCluster {}: reconcile failed: {}", st.key.str(), *o.error);
   if (o.is_done() && !st.healthy_reported) {
     st.healthy_reported = true;
@@ -115,7 +117,7 @@ raycluster_actor::behavior_type raycluster(cluster_self self, caf::actor supervi
         self->state.pods.erase(pod->name);
         self->state.update_deleted_uids.erase(pod->uid);
         forward_pod(self, pod, true);
-        trigger(self, lazily);
+        trigger(self, pod->is_head ? wakeup::urgency::now : lazily);  // a head is made at once
       },
       [=](pod_atom, resync_atom, std::vector<pod_ptr>& pods) {
         auto& s = self->state;

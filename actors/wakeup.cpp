@@ -31,9 +31,13 @@ void wakeup::arm(api_port& port, const caf::actor& self, time_point at) {
 void wakeup::trigger(api_port& port, const caf::actor& self, urgency u) {
   const time_point now = port.now();
   if (immediate_) return;  // a reconcile is on its way already
-  const time_point at = u == urgency::lazy
-                            ? std::max(now + policy_.lazy, last_run_ + policy_.lazy_gap)
-                            : std::max(now, last_run_ + policy_.debounce);
+  if (u == urgency::lazy) {
+    if (now >= last_lazy_ + gap_) gap_ = policy_.lazy_gap;  // quiet for a whole gap
+    last_lazy_ = now;
+    lazy_armed_ = true;
+  }
+  const time_point at = u == urgency::lazy ? std::max(now + policy_.lazy, last_run_ + gap_)
+                                           : std::max(now, last_run_ + policy_.debounce);
   if (at <= now) {
     if (!immediate_) caf::anon_send(self, wake_atom::value, uint64_t{0});
     immediate_ = true;
@@ -56,6 +60,8 @@ bool wakeup::due(uint64_t generation) {
 wakeup::time_point wakeup::settle(api_port& port, const caf::actor& self, const outcome& o) {
   const time_point now = port.now();
   last_run_ = now;
+  if (lazy_armed_) gap_ = std::min(gap_ * 2, std::max(policy_.lazy_gap, policy_.lazy_gap_max));
+  lazy_armed_ = false;
   time_point at = now + policy_.resync;  // the safety net, whatever else is asked
   if (o.error) {
     // Never sooner than the backoff, which grows with every failure in a row.

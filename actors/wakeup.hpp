@@ -49,6 +49,11 @@ struct wakeup_policy {
   // ... and no sooner than this after the last reconcile: where a cluster's events trickle in
   // (many clusters changing at once), they share reconciles instead of each having its own.
   std::chrono::milliseconds lazy_gap{500};
+  // While such events keep trickling in, the gap doubles after every reconcile they bring, up to
+  // this: a cluster whose pods start one by one over tens of seconds (a thousand clusters
+  // scaling at once) costs a few reconciles, not one per event. A whole gap without one, and
+  // the next starts afresh at lazy_gap.
+  std::chrono::milliseconds lazy_gap_max{2'000};
   std::chrono::milliseconds resync{300'000};
   k8s::backoff_policy failure_backoff{std::chrono::milliseconds(200),
                                       std::chrono::milliseconds(300'000)};
@@ -57,7 +62,8 @@ struct wakeup_policy {
 class wakeup {
  public:
   using time_point = api_port::clock::time_point;
-  explicit wakeup(wakeup_policy policy = {}) : policy_(policy), backoff_(policy.failure_backoff) {}
+  explicit wakeup(wakeup_policy policy = {})
+      : policy_(policy), backoff_(policy.failure_backoff), gap_(policy.lazy_gap) {}
 
   enum class urgency { now, lazy };
   // Something changed: reconcile now (or a debounce after the last one), or, when it is no
@@ -80,6 +86,9 @@ class wakeup {
   std::optional<time_point> armed_;
   bool immediate_ = false;  // a wake-up sent at once is on its way
   time_point last_run_{};
+  std::chrono::milliseconds gap_;  // the lazy gap now: lazy_gap, doubling while events trickle
+  bool lazy_armed_ = false;        // the next reconcile is one a lazy trigger asked for
+  time_point last_lazy_{};         // the last lazy trigger
 };
 
 }  // namespace actors

@@ -25,7 +25,6 @@ using kind = k8s::watcher_event::kind;
 raycluster_ptr reduce_raycluster(nlohmann::json raycluster) {
   auto meta = raycluster.find("metadata");
   if (meta != raycluster.end() && meta->is_object()) {
-    meta->erase("managedFields");
     auto annotations = meta->find("annotations");
     if (annotations != meta->end() && annotations->is_object()) {
       annotations->erase("kubectl.kubernetes.io/last-applied-configuration");

@@ -1,11 +1,11 @@
 #pragma once
 // The operator's watches: RayClusters, and the children it created, by their ray.io/cluster
 // label. Each watch runs on its own thread; what arrives is reduced there (a Pod becomes a few
-// hundred bytes, a RayCluster loses its managedFields and last-applied copy) and sent to the
-// supervisor. A (re)list is gathered on the watch's thread and sent as one snapshot when it is
-// complete, so the supervisor's store for that kind swaps in one step. The hub is a plain
-// object rather than an actor: its only state is the watchers and the snapshots in progress,
-// each touched by one watcher thread.
+// hundred bytes, a RayCluster loses kubectl's last-applied copy; no object arrives with its
+// managedFields, which k8s/ parses past) and sent to the supervisor. A (re)list is gathered on
+// the watch's thread and sent as one snapshot when it is complete, so the supervisor's store
+// for that kind swaps in one step. The hub is a plain object rather than an actor: its only
+// state is the watchers and the snapshots in progress, each touched by one watcher thread.
 
 #include <atomic>
 #include <chrono>
@@ -52,8 +52,8 @@ class watch_hub {
   std::vector<std::unique_ptr<k8s::watcher>> watchers_;
 };
 
-// What the operator keeps of a RayCluster as it arrives: everything but managedFields and
-// kubectl's last-applied-configuration copy, which nothing reads.
+// What the operator keeps of a RayCluster as it arrives: everything but kubectl's
+// last-applied-configuration copy, which nothing reads (managedFields never get this far).
 raycluster_ptr reduce_raycluster(nlohmann::json raycluster);
 
 }  // namespace actors

@@ -84,8 +84,21 @@ void report_failure(self_ptr self) {
              message.empty() ? std::string() : std::string("FailedCreateWorkerPod"), message);
 }
 
-void trigger(self_ptr self) {
-  self->state.wake->trigger(*self->state.port, handle(self));
+void trigger(self_ptr self, wakeup::urgency u = wakeup::urgency::now) {
+  self->state.wake->trigger(*self->state.port, handle(self), u);
+}
+
+// A pod the group knew that only moved on towards running (scheduled, started) asks nothing of
+// the group at once: it is looked at lazily, with the other changes that trickle in. A new pod
+// (an expectation met), one turning ready or unready (a rolling update's next step), failing,
+// finishing or going away is acted on now.
+bool only_progressed(const ray::observed_pod& before, const ray::observed_pod& after) {
+  const auto settled = [](const ray::observed_pod& p) {
+    return p.phase == "Failed" || p.phase == "Succeeded" || p.ray_container_terminated ||
+           p.deleting || p.unschedulable;
+  };
+  return !settled(before) && !settled(after) && before.uid == after.uid &&
+         before.ready == after.ready;
 }
 
 void delete_pod(self_ptr self, const ray::observed_pod& pod, const std::string& why) {
@@ -364,8 +377,10 @@ worker_group_actor::behavior_type group(self_ptr self, caf::actor cluster, api_p
         auto& s = self->state;
         s.expect.observed(pod->name);
         if (pod->deleting) s.expect.delete_done(pod->name);
-        s.pods[pod->name] = std::move(pod);
-        trigger(self);
+        auto& known = s.pods[pod->name];
+        const bool lazy = known && only_progressed(*known, *pod);
+        known = std::move(pod);
+        trigger(self, lazy ? wakeup::urgency::lazy : wakeup::urgency::now);
       },
       [=](pod_atom, remove_atom, pod_ptr& pod) {
         auto& s = self->state;

@@ -16,6 +16,8 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 clusters=${1:-100}
 workers=${2:-5}
 build_dir=${BUILD_DIR:-$repo/build}
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"  # kubectl (k), calc, manifests
 # Another build named by OPERATOR (and RAY_OPERATOR_KUBELET_SIM) is used as it is.
 [ -n "${OPERATOR:-}" ] && [ -n "${RAY_OPERATOR_KUBELET_SIM:-}" ] ||
   "$repo/scripts/build.sh" ray-operator kubelet-sim >/dev/null
@@ -27,7 +29,6 @@ export RAY_OPERATOR_KUBELET_SIM_ARGS="--nodes $nodes --node-cpu 64 --node-memory
 "$repo/sandbox/down" bench --wipe >/dev/null 2>&1 || true
 eval "$("$repo/sandbox/up" bench 2>/dev/null | tail -n 1)"
 export KUBECONFIG
-k() { kubectl "$@" 2> >(grep -v -i 'version difference\|skew' >&2); }
 ns=bench-$$
 log=$(mktemp)
 cleanup() {
@@ -66,6 +67,10 @@ requests_of() {
     awk -v v="$1" '/^ray_operator_api_requests_total\{/ && $0 ~ "verb=\"" v "\"" { n += $NF }
                    END { printf "%d\n", n }'
 }
+reconciles() {
+  curl -fsS "http://127.0.0.1:$port/metrics" |
+    awk '/^ray_operator_reconciles_total\{/ { n += $NF } END { printf "%d\n", n }'
+}
 until curl -fsS "http://127.0.0.1:$port/metrics" >/dev/null 2>&1; do
   kill -0 "$op" 2>/dev/null || { cat "$log" >&2; exit 1; }
   sleep 0.1
@@ -74,33 +79,6 @@ until grep -q "watching RayClusters" "$log"; do sleep 0.1; done
 sleep 2
 base_rss=$(rss_kb)
 
-manifests() {
-  local replicas=$1 i
-  for i in $(seq 1 "$clusters"); do
-    cat <<YAML
-apiVersion: ray.io/v1
-kind: RayCluster
-metadata: {name: bench-$i}
-spec:
-  rayVersion: "2.9.0"
-  headGroupSpec:
-    template:
-      spec:
-        containers:
-        - {name: ray-head, image: rayproject/ray:2.9.0, resources: {limits: {cpu: 100m, memory: 256Mi}}}
-  workerGroupSpecs:
-  - groupName: w
-    replicas: $replicas
-    minReplicas: 0
-    maxReplicas: $workers
-    template:
-      spec:
-        containers:
-        - {name: ray-worker, image: rayproject/ray:2.9.0, resources: {limits: {cpu: 100m, memory: 256Mi}}}
----
-YAML
-  done
-}
 
 # Clusters whose status speaks of their current spec, is Ready, and counts $1 ready workers.
 ready_count() {
@@ -130,11 +108,10 @@ wait_converged() {
     sleep 2
   done
 }
-calc() { awk "BEGIN { print $1 }"; }
 
 # 1. Idle clusters.
 t0=$(date +%s.%N)
-manifests 0 | k apply -n "$ns" -f - >/dev/null
+manifests bench- "$clusters" 0 "$workers" | k apply -n "$ns" -f - >/dev/null
 wait_converged "idle clusters" 0
 t1=$(date +%s.%N)
 sleep 5
@@ -143,9 +120,11 @@ idle_cpu=$(cpu_s)
 
 # 2. Scale every group up at once.
 threads_before=$(thread_cpu)
+reconciles_before=$(reconciles)
+patches_before=$(requests_of patch)
 # BENCH_PERF=FILE: the operator's CPU profile of this phase (perf's cpu-clock), for perf report.
 [ -n "${BENCH_PERF:-}" ] && { perf record -q -e cpu-clock -F 499 -g -p "$op" -o "$BENCH_PERF" >/dev/null 2>&1 & perf_pid=$!; }
-manifests "$workers" | k apply -n "$ns" -f - >/dev/null
+manifests bench- "$clusters" "$workers" "$workers" | k apply -n "$ns" -f - >/dev/null
 t2=$(date +%s.%N)
 wait_converged "scale-up" "$workers"
 t3=$(date +%s.%N)
@@ -154,6 +133,8 @@ sleep 5
 loaded_cpu=$(cpu_s)
 loaded_rss=$(rss_kb)
 threads_after=$(thread_cpu)
+reconciles_after=$(reconciles)
+patches_after=$(requests_of patch)
 created=$((clusters * workers))
 
 # 3. At rest.
@@ -171,11 +152,12 @@ printf 'scale-up to %d workers converged in %.1f s (%.0f pods/s); CPU %.1f s: %.
   "$(calc "$loaded_cpu - $idle_cpu")" "$(calc "($loaded_cpu - $idle_cpu) * 1000 / $created")"
 printf 'RSS %.1f MB managing %d pods: %.1f KB per pod created\n' "$(calc "$loaded_rss / 1024")" \
   "$pods_total" "$(calc "($loaded_rss - $idle_rss) / $created")"
-reconciles=$(curl -fsS "http://127.0.0.1:$port/metrics" |
-  awk '/^ray_operator_reconciles_total\{/ { n += $NF } END { printf "%d\n", n }')
 printf 'requests: %s lists, %s creates, %s patches, %s deletes in all; %s reconciles; writes in 30 s at rest: %d\n' \
   "$(requests_of list)" "$(requests_of create)" "$(requests_of patch)" "$(requests_of delete)" \
-  "$reconciles" "$((w1 - w0))"
+  "$(reconciles)" "$((w1 - w0))"
+printf 'during the scale-up, per cluster: %.1f reconciles, %.1f patches\n' \
+  "$(calc "($reconciles_after - $reconciles_before) / $clusters")" \
+  "$(calc "($patches_after - $patches_before) / $clusters")"
 printf 'Warning Events from the operator: %s\n' "$(k get events -n "$ns" --field-selector type=Warning -o json |
   jq -r '[.items[] | select(.source.component == "ray-operator") | {r: .reason, c: (.count // 1)}] | group_by(.r) | map("\(.[0].r) \(map(.c) | add)") | join(", ") | if . == "" then "none" else . end')"
 printf 'CPU of the scale-up by thread: %s\n' "$(join <(echo "$threads_before") <(echo "$threads_after") |

@@ -7,6 +7,7 @@
 #include <deque>
 #include <mutex>
 
+#include "k8s/json_decode.hpp"
 #include "k8s/rate_limiter.hpp"
 #include "k8s/scheduler.hpp"
 #include "k8s/thread_name.hpp"
@@ -271,7 +272,7 @@ void client::finish_attempt(std::shared_ptr<attempt_state> state, result<http_re
     const std::string& body = outcome.value().body;
     auto parsed = state->body == decode::metadata
                       ? nlohmann::json::parse(body, identity_only, /*allow_exceptions=*/false)
-                      : nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+                      : parse_api_json(body);
     if (parsed.is_discarded() && !body.empty()) {
       state->done(api_error(error_kind::decode, "the response to " + state->verb + " " +
                                                     state->spec.target + " is not JSON"));

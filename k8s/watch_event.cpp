@@ -1,5 +1,7 @@
 #include "k8s/watch_event.hpp"
 
+#include "k8s/json_decode.hpp"
+
 namespace k8s {
 
 namespace {
@@ -42,7 +44,7 @@ std::optional<watch_event::type> parse_watch_event_type(std::string_view text) {
 }
 
 result<watch_event> parse_watch_line(std::string_view line) {
-  auto doc = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  auto doc = parse_api_json(line);
   if (doc.is_discarded()) return undecodable("a line that is not JSON", line);
   if (!doc.is_object()) return undecodable("a line that is not a JSON object", line);
   auto type = doc.find("type");

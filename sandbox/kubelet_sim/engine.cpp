@@ -29,6 +29,10 @@ bool vanished(const k8s::api_error& e) {
   return e.kind() == k8s::error_kind::not_found || e.kind() == k8s::error_kind::conflict;
 }
 
+bool refused(const k8s::api_error& e) {
+  return e.kind() == k8s::error_kind::forbidden;
+}
+
 engine::engine(k8s::config cfg, sim_options options)
     : options_(std::move(options)), api_(std::move(cfg), client_options_for_simulator()) {
   for (int i = 0; i < options_.nodes; ++i) {
@@ -186,14 +190,14 @@ void engine::on_pod_event(k8s::watcher_event e, actions& out) {
       pods_[uid] = std::move(v);
       if (!ready()) return;
       reconcile_pod(uid, out);
-      schedule(out);
+      schedule_soon();
       return;
     }
     case kind::remove: {
       const std::string uid = k8s::uid(e.object);
       pods_.erase(uid);
       runtime_.erase(uid);
-      if (ready()) schedule(out);
+      if (ready()) schedule_soon();
       return;
     }
   }
@@ -222,6 +226,7 @@ void engine::on_node_event(k8s::watcher_event e, actions& out) {
       if (!heartbeat_started_) {
         heartbeat_started_ = true;
         heartbeat(out);
+        report();
       }
       if (ready()) reconcile_everything(out);
       return;
@@ -245,10 +250,34 @@ void engine::on_node_event(k8s::watcher_event e, actions& out) {
       if (was_marked != n.marked_not_ready)
         for (const auto& [uid, v] : pods_)
           if (v.node_name == n.params.name) reconcile_pod(uid, out);
-      schedule(out);
+      schedule_soon();
       return;
     }
   }
+}
+
+void engine::schedule_soon() {
+  if (schedule_pending_) return;
+  schedule_pending_ = true;
+  // A pass looks at every pod: at thousands of pods, one per event would cost more than all
+  // else the simulator does.
+  after(std::chrono::milliseconds(10), [this](actions& out) {
+    schedule_pending_ = false;
+    schedule(out);
+  });
+}
+
+void engine::report() {
+  after(std::chrono::duration_cast<std::chrono::milliseconds>(options_.report_every),
+        [this](actions&) {
+          const double seconds = static_cast<double>(options_.report_every.count());
+          if (binds_ || starts_)
+            spdlog::info("rate: {:.1f} pods bound and {:.1f} started per second; {} pods known",
+                         static_cast<double>(binds_) / seconds,
+                         static_cast<double>(starts_) / seconds, pods_.size());
+          binds_ = starts_ = 0;
+          report();
+        });
 }
 
 void engine::reconcile_everything(actions& out) {

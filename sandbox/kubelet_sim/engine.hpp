@@ -33,6 +33,8 @@ struct sim_options {
   std::string node_prefix = "sim-node-";
   std::chrono::milliseconds start_delay{500};
   std::chrono::seconds heartbeat{10};
+  // How often the simulator logs what it did (binds, pods started), when it did anything.
+  std::chrono::seconds report_every{10};
 };
 
 class engine {
@@ -64,6 +66,9 @@ class engine {
     nlohmann::json last_patch;  // the last status patch written, and the version it made
     uint64_t last_patch_version = 0;
     bool warned_no_effect = false;
+    // The server refused to bind it or write its status (403: its namespace is terminating):
+    // nothing is retried for it; its deletion follows.
+    bool refused = false;
   };
 
   struct node_state {
@@ -92,6 +97,9 @@ class engine {
   void reconcile_pod(const std::string& uid, actions& out);
   void handle_deletion(pod_view& v, pod_runtime& rt, const std::string& node, actions& out);
   void schedule(actions& out);
+  // A scheduling pass soon: the events of a burst share one pass over the pods.
+  void schedule_soon();
+  void report();
   void bind(pod_view& v, pod_runtime& rt, const std::string& node, actions& out);
   // False when it wrote nothing (see the guard inside).
   bool write_pod_status(const pod_view& v, nlohmann::json patch, std::function<void()> on_ok,
@@ -113,6 +121,8 @@ class engine {
   bool pods_synced_ = false;
   bool nodes_synced_ = false;
   bool heartbeat_started_ = false;
+  bool schedule_pending_ = false;
+  uint64_t binds_ = 0, starts_ = 0;       // since the last report
   std::map<std::string, pod_view> pods_;  // by uid
   std::map<std::string, pod_view> pods_relisted_;
   std::map<std::string, pod_runtime> runtime_;  // by uid; outlives relists
@@ -130,5 +140,8 @@ class engine {
 
 // 404 and 409: the object is gone or is another incarnation now; nothing to do about it.
 bool vanished(const k8s::api_error& e);
+// 403: the server will not take this write for the pod (its namespace is terminating); asking
+// again would only be refused again, as a livelock of retries once was.
+bool refused(const k8s::api_error& e);
 
 }  // namespace kubelet_sim

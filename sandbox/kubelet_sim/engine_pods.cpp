@@ -35,7 +35,7 @@ void engine::reconcile_pod(const std::string& uid, actions& out) {
   if (vit == pods_.end() || rit == runtime_.end()) return;
   pod_view& v = vit->second;
   pod_runtime& rt = rit->second;
-  if (rt.busy) return;
+  if (rt.busy || rt.refused) return;
   if (!v.faults.fail_exit_code) rt.applied_fail.reset();  // so setting it again fails again
   if (v.faults.invalid != rt.warned_invalid) {
     rt.warned_invalid = v.faults.invalid;
@@ -81,6 +81,7 @@ void engine::reconcile_pod(const std::string& uid, actions& out) {
         auto vit = pods_.find(uid);
         if (vit == pods_.end()) return;
         const pod_view& p = vit->second;
+        if (was != now && now == "Running") ++starts_;
         if (was != now)
           spdlog::info("pod {} {} on {} ({})", p.key(), now, p.node_name,
                        p.status.value("podIP", ""));
@@ -153,17 +154,22 @@ bool engine::write_pod_status(const pod_view& v, json patch, std::function<void(
                  } else if (vanished(r.error())) {
                    spdlog::debug("pod {} vanished during a status write", key);
                    return;
+                 } else if (refused(r.error())) {
+                   spdlog::info("pod {}: status not written, and not retried: {}", key,
+                                r.error().describe());
+                   it->second.refused = true;
+                   return;
                  } else {
                    spdlog::warn("writing the status of pod {}: {} (retrying)", key,
                                 r.error().describe());
                    after(retry_delay, [this, uid](actions& o2) {
                      reconcile_pod(uid, o2);
-                     schedule(o2);
+                     schedule_soon();
                    });
                    return;
                  }
                  reconcile_pod(uid, later);
-                 schedule(later);
+                 schedule_soon();
                }),
                "status");
   });
@@ -187,7 +193,13 @@ void engine::bind(pod_view& v, pod_runtime& rt, const std::string& node, actions
                    if (it == runtime_.end()) return;
                    it->second.busy = false;
                    if (r) {
+                     ++binds_;
                      spdlog::info("pod {} bound to {}", key, node);
+                   } else if (refused(r.error())) {
+                     it->second.refused = true;
+                     spdlog::info("pod {}: not bound, and not retried: {}", key,
+                                  r.error().describe());
+                     return;
                    } else {
                      it->second.assumed_node.clear();
                      if (vanished(r.error()))
@@ -195,10 +207,10 @@ void engine::bind(pod_view& v, pod_runtime& rt, const std::string& node, actions
                      else
                        spdlog::warn("binding pod {}: {}", key, r.error().describe());
                      if (!vanished(r.error()))
-                       after(retry_delay, [this](actions& o2) { schedule(o2); });
+                       after(retry_delay, [this](actions&) { schedule_soon(); });
                    }
                    reconcile_pod(uid, later);
-                   schedule(later);
+                   schedule_soon();
                  }));
   });
 }
@@ -234,7 +246,7 @@ void engine::schedule(actions& out) {
   });
   for (pod_view* v : waiting) {
     pod_runtime& rt = runtime_[v->uid];
-    if (rt.busy) continue;
+    if (rt.busy || rt.refused) continue;
     const placement p = place(v->requests, v->node_selector, candidates);
     if (!p.node.empty()) {
       candidates[index[p.node]].used += v->requests;

@@ -7,6 +7,7 @@
 #include "actors/pod_expectations.hpp"
 #include "actors/wakeup.hpp"
 #include "actors/write_ledger.hpp"
+#include "test/actors/actor_fixture.hpp"
 
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
@@ -237,4 +238,39 @@ TEST_CASE("outcome: failures win, and the earliest time of each kind") {
   CHECK(std::string(o.result()) == "error");
   CHECK(*o.error == "a; b");
   CHECK(*o.retry == 4s);
+}
+
+TEST_CASE("wake-up: events that keep trickling in wait ever longer, up to a cap, then afresh") {
+  actor_test::actor_fixture f;
+  auto target = f.sys.spawn([] { return caf::behavior{[](actors::wake_atom, uint64_t) {}}; });
+  const actors::wakeup_policy policy;
+  actors::wakeup w(policy);
+  auto& port = f.port;
+  w.settle(port, target, actors::outcome::done());  // a reconcile just ran
+  const auto lazily = actors::wakeup::urgency::lazy;
+  // Lazy events keep coming, one just after each reconcile and one just before the next: the
+  // wait from one reconcile to the next doubles from lazy_gap up to lazy_gap_max.
+  std::vector<std::chrono::milliseconds> waits;
+  for (int i = 0; i < 5; ++i) {
+    const auto ran = port.now_;
+    port.now_ += 10ms;
+    w.trigger(port, target, lazily);
+    REQUIRE(w.armed());
+    waits.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(*w.armed() - ran));
+    port.now_ = *w.armed() - 10ms;
+    w.trigger(port, target, lazily);
+    port.now_ = *w.armed();
+    REQUIRE(w.due(port.timers.at(target.id()).generation));
+    w.settle(port, target, actors::outcome::done());
+  }
+  CHECK(waits[0] == policy.lazy_gap);
+  CHECK(waits[1] == 2 * policy.lazy_gap);
+  CHECK(waits[2] == policy.lazy_gap_max);
+  CHECK(waits[4] == policy.lazy_gap_max);
+  // Quiet for longer than the gap: the next event waits only the lazy delay.
+  port.now_ += policy.lazy_gap_max + 1ms;
+  w.trigger(port, target, lazily);
+  REQUIRE(w.armed());
+  CHECK(*w.armed() - port.now_ == policy.lazy);
+  caf::anon_send_exit(target, caf::exit_reason::user_shutdown);
 }

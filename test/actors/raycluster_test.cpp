@@ -58,10 +58,11 @@ struct cluster_fixture : actor_fixture {
   void show(actors::child_ptr child) {
     caf::anon_send(cluster, actors::child_atom::value, actors::apply_atom::value, std::move(child));
   }
-  // What the watch showed is acted on: it is no hurry (wakeup_policy::lazy, lazy_gap).
+  // What the watch showed is acted on: it is no hurry (wakeup_policy::lazy, and a gap after the
+  // last reconcile that grows while such changes keep coming, up to lazy_gap_max).
   void seen() {
     settle();
-    advance(actors::wakeup_policy{}.lazy_gap);
+    advance(actors::wakeup_policy{}.lazy_gap_max);
   }
   void spec(json rc) {
     caf::anon_send(cluster, actors::spec_atom::value, std::make_shared<const json>(std::move(rc)));

@@ -46,6 +46,17 @@ helm template "$REL" "$CHART" -n "$NS" --set metrics.serviceMonitor.enabled=true
 quiet_grep '^kind: ServiceMonitor$' "$E2E_TMP/monitor.yaml" || fail "no ServiceMonitor"
 quiet_grep 'port: metrics$' "$E2E_TMP/monitor.yaml" || fail "the ServiceMonitor does not scrape port metrics"
 
+step "helm template renders the Grafana dashboard only when asked, as valid JSON"
+if quiet_grep 'grafana_dashboard' "$E2E_TMP/default.yaml"; then fail "a dashboard ConfigMap by default"; fi
+helm template "$REL" "$CHART" -n "$NS" --set metrics.grafanaDashboard.enabled=true \
+  --show-only templates/grafana-dashboard.yaml >"$E2E_TMP/dashboard.yaml" || fail "dashboard rendering"
+k create --dry-run=client -f "$E2E_TMP/dashboard.yaml" -o json |
+  jq -e '.metadata.labels.grafana_dashboard == "1" and (.data["ray-operator.json"] | fromjson | .panels | length > 0)' \
+    >/dev/null || fail "the dashboard ConfigMap lacks its label or holds no panels"
+if helm template "$REL" "$CHART" -n "$NS" --set metrics.grafanaDashboard.enabled=true,metrics.enabled=false >/dev/null 2>&1; then
+  fail "a dashboard without metrics was accepted"
+fi
+
 step "the API server accepts the renderings (server-side dry run)"
 WA=$NS-a
 extra_namespace "$WA"

@@ -97,3 +97,19 @@ scrape | quiet_grep "kuberay_cluster_provisioned_duration_seconds{.*name=\"$C\""
 (($(metric 'ray_operator_rayclusters_managed') == 1)) || fail "rayclusters_managed is not 1"
 (($(metric 'ray_operator_pods_managed') == 4)) || fail "pods_managed is not 4: $(metric ray_operator_pods_managed)"
 (($(metric 'ray_operator_leader') == 1)) || fail "leader is not 1"
+
+step "the process's own figures, and every series the chart's Grafana dashboard shows"
+rss=$(scrape | awk '$1 == "process_resident_memory_bytes" { printf "%d", $2 }')
+rss_proc=$(($(awk '/^VmRSS/ { print $2 }' "/proc/$OP_PID/status") * 1024))
+say "process_resident_memory_bytes $rss, /proc says $rss_proc"
+((rss > rss_proc / 2 && rss < rss_proc * 2)) || fail "process_resident_memory_bytes $rss is far from /proc's $rss_proc"
+cpu=$(metric 'process_cpu_seconds_total')
+awk -v c="$cpu" 'BEGIN { exit !(c > 0) }' || fail "process_cpu_seconds_total is $cpu"
+scrape | quiet_grep '^ray_operator_reconcile_duration_seconds_count [1-9]' || fail "no reconcile latency observed"
+dashboard=$E2E_REPO/charts/ray-operator/dashboards/ray-operator.json
+names=$(jq -r '.panels[].targets[].expr' "$dashboard" | grep -o '\b\(ray_operator\|kuberay\|process\)_[a-z_]*' | sort -u)
+[ -n "$names" ] || fail "no series found in $dashboard"
+for name in $names; do
+  scrape | quiet_grep "^$name[{ ]" || fail "the dashboard shows $name, which /metrics does not serve"
+done
+say "the dashboard's $(wc -w <<<"$names") series are all served"

@@ -1,0 +1,128 @@
+# Helpers of bench/run.sh: a sandbox of its own, the operator under test, RayClusters in bulk,
+# and the figures read from /proc and from the operator's /metrics. Sourced, not run.
+
+bench_sandbox_up() {  # PODS: nodes enough for that many pods of 100m
+  local pods=$1
+  export RAY_OPERATOR_KUBELET_SIM=$build_dir/sandbox/kubelet_sim/kubelet-sim
+  export RAY_OPERATOR_KUBELET_SIM_ARGS="--nodes $((pods / 100 + 2)) --node-cpu 64 --node-memory 256Gi"
+  "$repo/sandbox/down" bench --wipe >/dev/null 2>&1 || true
+  eval "$("$repo/sandbox/up" bench 2>/dev/null | tail -n 1)"
+  export KUBECONFIG
+  k apply -f "$repo/crds/ray.io_rayclusters.yaml" >/dev/null
+  k wait --for=condition=Established crd/rayclusters.ray.io --timeout=60s >/dev/null
+  audit_log=$HOME/.local/state/ray-operator/sandbox/bench/logs/audit.log
+}
+bench_sandbox_down() { "$repo/sandbox/down" bench --wipe >/dev/null 2>&1 || true; }
+
+k() { kubectl "$@" 2> >(grep -v -i 'version difference\|skew' >&2); }
+calc() { awk "BEGIN { print $1 }"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# Polls "$@" every 0.2 s until it succeeds; fails after $1 seconds.
+wait_until() {
+  local limit=$1 deadline
+  shift
+  deadline=$((SECONDS + limit))
+  until "$@"; do
+    ((SECONDS < deadline)) || { echo "bench: gave up after $limit s waiting for: $*" >&2; return 1; }
+    sleep 0.2
+  done
+}
+
+# The operator under test, watching NAMESPACE; its pid in $op, its ports in $op_metrics and
+# $op_health. Extra arguments are its flags (default: --qps 0, the client-side limiter off).
+operator_start() {
+  local ns=$1
+  shift
+  op_metrics=$(free_port)
+  op_health=$(free_port)
+  op_log=$(mktemp)
+  op_started=$(date +%s.%N)
+  "$build_dir/app/ray-operator" --namespaces "$ns" --metrics-addr "127.0.0.1:$op_metrics" \
+    --health-addr "127.0.0.1:$op_health" "${@:---qps 0}" >"$op_log" 2>&1 &
+  op=$!
+  wait_until 60 operator_ready || { cat "$op_log" >&2; return 1; }
+  op_ready=$(date +%s.%N)
+}
+operator_ready() {
+  kill -0 "$op" 2>/dev/null || { cat "$op_log" >&2; return 2; }
+  curl -fsS "http://127.0.0.1:$op_health/readyz" >/dev/null 2>&1
+}
+operator_stop() {  # SIGNAL (default TERM)
+  [ -n "${op:-}" ] || return 0
+  kill -"${1:-TERM}" "$op" 2>/dev/null || true
+  wait "$op" 2>/dev/null || true
+  rm -f "$op_log"
+  op=
+}
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$op/status"; }
+cpu_s() { awk '{ print ($14 + $15) / 100 }' "/proc/$op/stat"; }
+metrics() { curl -fsS "http://127.0.0.1:$op_metrics/metrics"; }
+# Completed API requests whose verb matches the regular expression $1.
+requests_of() {
+  metrics | awk -v v="$1" '/^ray_operator_api_requests_total\{/ {
+      if (match($0, /verb="[a-z]+"/) && substr($0, RSTART + 6, RLENGTH - 7) ~ ("^(" v ")$")) n += $NF }
+    END { printf "%d\n", n }'
+}
+writes() { requests_of 'create|update|patch|delete'; }
+reconciles() { metrics | awk '/^ray_operator_reconciles_total\{/ { n += $NF } END { printf "%d\n", n }'; }
+# The operator's writes in the API server's audit log (its User-Agent names it).
+audited_writes() { grep -c '"userAgent":"ray-operator/' "$audit_log" 2>/dev/null || echo 0; }
+
+# COUNT RayClusters PREFIX1..PREFIXn with one group of REPLICAS workers (at most MAX).
+manifests() {
+  local prefix=$1 count=$2 replicas=$3 max=$4 i
+  for i in $(seq 1 "$count"); do
+    cat <<YAML
+apiVersion: ray.io/v1
+kind: RayCluster
+metadata: {name: $prefix$i}
+spec:
+  rayVersion: "2.9.0"
+  headGroupSpec:
+    template:
+      spec:
+        containers:
+        - {name: ray-head, image: rayproject/ray:2.9.0, resources: {limits: {cpu: 100m, memory: 256Mi}}}
+  workerGroupSpecs:
+  - groupName: w
+    replicas: $replicas
+    minReplicas: 0
+    maxReplicas: $max
+    template:
+      spec:
+        containers:
+        - {name: ray-worker, image: rayproject/ray:2.9.0, resources: {limits: {cpu: 100m, memory: 256Mi}}}
+---
+YAML
+  done
+}
+# Clusters of NAMESPACE (named PREFIX..., when given) that are Ready for their current spec.
+ready_clusters() {
+  k get rayclusters -n "$1" -o json | jq --arg p "${2:-}" '[.items[] | select(.metadata.name | startswith($p))
+       | select(.status.observedGeneration == .metadata.generation)
+       | select(.status.conditions // [] | any(.type == "Ready" and .status == "True"))] | length'
+}
+# NAMESPACE COUNT [PREFIX]: waits (up to 1800 s) until COUNT clusters (named PREFIX...) are Ready.
+wait_ready() {
+  local ns=$1 count=$2 prefix=${3:-} limit=1800 deadline
+  deadline=$((SECONDS + limit))
+  until [ "$(ready_clusters "$ns" "$prefix")" = "$count" ]; do
+    ((SECONDS < deadline)) || { echo "bench: $count clusters not Ready within $limit s" >&2; return 1; }
+    sleep 2
+  done
+}
+# NAMESPACE PREFIX COUNT REPLICAS MAX: creates the clusters and waits until they are Ready.
+clusters_up() {
+  manifests "$2" "$3" "$4" "$5" | k create -n "$1" -f - >/dev/null
+  wait_ready "$1" "$3" "$2"
+}
+bench_client() { "$build_dir/bench/bench-client" "$@"; }
+# `key value` lines of bench-client, as shell variables PREFIX_key=value.
+read_figures() {
+  local prefix=$1 key value
+  while read -r key value; do
+    [ "$key" = latencies_ms ] && continue
+    printf -v "${prefix}_$key" '%s' "$value"
+  done
+}

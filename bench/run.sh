@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# The benchmarks: each scenario against a sandbox of its own (instance "bench", nodes big enough
+# for its load), every time paired with its baseline in the same run and reported as a ratio.
+#
+#   bench/run.sh [--smoke] [SCENARIO...]
+#
+# Scenarios (default: all but moonshot): throughput memory isolation latency steady restart
+# moonshot. The full run writes docs/benchmarks.md and its plots (docs/benchmarks/*.png);
+# --smoke runs every scenario at a small size into a scratch directory, and fails only if a
+# scenario cannot complete (the test suite runs it so). BENCH_OUT=DIR writes elsewhere.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+build_dir=${BUILD_DIR:-$repo/build}
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
+
+smoke=
+if [ "${1:-}" = --smoke ]; then
+  smoke=1
+  shift
+fi
+scenarios=("$@")
+((${#scenarios[@]})) || scenarios=(throughput memory isolation latency steady restart)
+
+if [ -n "$smoke" ]; then
+  out=${BENCH_OUT:-$(mktemp -d)}
+  throughput_loads="10x3"
+  memory_clusters=5 memory_pods="20 50"
+  isolation_a=20 isolation_samples=3
+  fleet=20 latency_samples=5 steady_seconds=15
+  moonshot_clusters=20
+else
+  out=${BENCH_OUT:-$repo/docs}
+  throughput_loads="100x5 1000x5"
+  memory_clusters=100 memory_pods="1000 5000 20000"
+  isolation_a=500 isolation_samples=15
+  fleet=1000 latency_samples=200 steady_seconds=300
+  moonshot_clusters=10000
+fi
+mkdir -p "$out/benchmarks"
+results=$out/benchmarks/results.env
+: >"$results"
+record() { printf '%s=%q\n' "$1" "$2" >>"$results"; }
+
+"$repo/scripts/build.sh" ray-operator kubelet-sim bench-client >/dev/null
+trap 'operator_stop KILL; bench_sandbox_down' EXIT
+
+# 1. Creation throughput: C clusters at 0 workers, every group patched to W at once, against the
+# same pods created by a plain concurrent client; then the same with the limiter on.
+scenario_throughput() {
+  local load c w
+  for load in $throughput_loads; do
+    c=${load%x*} w=${load#*x}
+    echo "== throughput $c x $w"
+    bench_sandbox_up $((c * (2 * w + 1) + c * w))
+    k create namespace bench >/dev/null
+    k create namespace baseline >/dev/null
+    operator_start bench --qps 0
+    clusters_up bench bench- "$c" 0 $((2 * w))
+    BENCH_TIMELINE=$out/benchmarks/timeline-baseline-$load.txt \
+      bench_client create-pods baseline $((c * w)) >"$out/benchmarks/baseline-$load.txt"
+    read_figures base <"$out/benchmarks/baseline-$load.txt"
+    BENCH_TIMELINE=$out/benchmarks/timeline-operator-$load.txt \
+      bench_client patch-workers bench bench- "$c" "$w" >"$out/benchmarks/operator-$load.txt"
+    read_figures oper <"$out/benchmarks/operator-$load.txt"
+    record "throughput_${load}_baseline" "$base_pods_per_second"
+    record "throughput_${load}_operator" "$oper_pods_per_second"
+    record "throughput_${load}_ratio" "$(calc "$oper_pods_per_second / $base_pods_per_second")"
+    echo "operator $oper_pods_per_second pods/s, baseline $base_pods_per_second pods/s"
+    # The limiter on at its default (100 QPS, burst 200): every request it makes counts.
+    if [ "$load" = "${throughput_loads%% *}" ]; then
+      wait_ready bench "$c"
+      operator_stop
+      operator_start bench --qps 100
+      wait_until 300 sh -c "[ \$(curl -fsS http://127.0.0.1:$op_metrics/metrics | awk '/^ray_operator_reconciles_total/ { n += \$NF } END { print n + 0 }') -ge $c ]"
+      local r0 t0 t1 r1
+      r0=$(requests_of 'get|list|create|update|patch|delete')
+      t0=$(date +%s.%N)
+      bench_client patch-workers bench bench- "$c" $((2 * w)) >/dev/null
+      wait_ready bench "$c"
+      t1=$(date +%s.%N)
+      r1=$(requests_of 'get|list|create|update|patch|delete')
+      record throughput_limited_requests $((r1 - r0))
+      record throughput_limited_seconds "$(calc "$t1 - $t0")"
+      # The most a 100 QPS bucket with a burst of 200 lets through in that time.
+      record throughput_limited_allowed "$(calc "100 * ($t1 - $t0) + 200")"
+      echo "with --qps 100: $((r1 - r0)) requests in $(calc "$t1 - $t0") s (the bucket allows $(calc "100 * ($t1 - $t0) + 200"))"
+    fi
+    operator_stop
+    bench_sandbox_down
+  done
+}
+
+# 2. Memory: RSS with no cluster, then with N managed pods (CLUSTERS clusters of N/CLUSTERS).
+scenario_memory() {
+  local pods max=${memory_pods##* } rss w
+  echo "== memory"
+  bench_sandbox_up "$max"
+  k create namespace bench >/dev/null
+  operator_start bench --qps 0
+  sleep 5
+  rss=$(rss_kb)
+  record memory_rss_0 "$rss"
+  echo "RSS at 0 pods: $rss KB"
+  clusters_up bench m- "$memory_clusters" 0 $((max / memory_clusters))
+  for pods in $memory_pods; do
+    w=$((pods / memory_clusters - 1))
+    bench_client patch-workers bench m- "$memory_clusters" "$w" >/dev/null
+    wait_ready bench "$memory_clusters"
+    sleep 5
+    rss=$(rss_kb)
+    record "memory_rss_$pods" "$rss"
+    echo "RSS with $pods pods: $rss KB"
+  done
+  operator_stop
+  bench_sandbox_down
+}
+
+# 3. Isolation: a 1-pod scale-up of one cluster alone, and while another scales 0 -> A.
+scenario_isolation() {
+  local n=$isolation_samples
+  echo "== isolation"
+  bench_sandbox_up $((isolation_a + 4 * n))
+  k create namespace bench >/dev/null
+  operator_start bench --qps 0
+  clusters_up bench b- $((2 * n)) 0 1
+  clusters_up bench a- 1 0 "$isolation_a"
+  bench_client scale-latency bench b- 1 "$n" >"$out/benchmarks/isolation-alone.txt"
+  bench_client patch-workers bench a- 1 "$isolation_a" >/dev/null &
+  local big=$!
+  bench_client scale-latency bench b- $((n + 1)) $((2 * n)) >"$out/benchmarks/isolation-loaded.txt"
+  wait "$big"
+  read_figures alone <"$out/benchmarks/isolation-alone.txt"
+  read_figures loaded <"$out/benchmarks/isolation-loaded.txt"
+  record isolation_alone_p50 "$alone_p50_ms"
+  record isolation_loaded_p50 "$loaded_p50_ms"
+  record isolation_ratio "$(calc "$loaded_p50_ms / $alone_p50_ms")"
+  echo "1-pod scale-up: ${alone_p50_ms} ms alone, ${loaded_p50_ms} ms beside a 0 -> $isolation_a"
+  operator_stop
+  bench_sandbox_down
+}
+
+# 4-6 share one fleet of idle clusters: scale-up latency over a fifth of them, then the fleet
+# at rest, then the operator killed and restarted.
+fleet_up() {
+  [ -n "${fleet_ready:-}" ] && return 0
+  echo "== a fleet of $fleet idle clusters"
+  bench_sandbox_up $((fleet * 3))
+  k create namespace bench >/dev/null
+  operator_start bench --qps 0
+  record restart_first_lists "$(requests_of list)"
+  clusters_up bench f- "$fleet" 0 1
+  # The audit log names the operator's writes: its creates of the fleet's children are there.
+  local audited
+  audited=$(audited_writes)
+  record fleet_audited_writes "$audited"
+  ((audited >= fleet)) || { echo "bench: only $audited of the operator's writes in $audit_log" >&2; return 1; }
+  fleet_ready=1
+}
+scenario_latency() {
+  fleet_up
+  echo "== scale-up latency"
+  bench_client scale-latency bench f- 1 "$latency_samples" >"$out/benchmarks/latency.txt"
+  read_figures lat <"$out/benchmarks/latency.txt"
+  awk '$1 == "latencies_ms" { for (i = 2; i <= NF; i++) print $i }' "$out/benchmarks/latency.txt" |
+    sort -n >"$out/benchmarks/latency-sorted.txt"
+  record latency_samples "$lat_samples"
+  record latency_p50 "$lat_p50_ms"
+  record latency_p99 "$lat_p99_ms"
+  echo "patch -> pod seen: p50 $lat_p50_ms ms, p99 $lat_p99_ms ms"
+  wait_ready bench "$fleet"
+}
+scenario_steady() {
+  fleet_up
+  echo "== steady state, $steady_seconds s"
+  wait_ready bench "$fleet"
+  sleep 10
+  local w0 a0 c0 w1 a1 c1
+  w0=$(writes) a0=$(audited_writes) c0=$(cpu_s)
+  sleep "$steady_seconds"
+  w1=$(writes) a1=$(audited_writes) c1=$(cpu_s)
+  record steady_writes $((w1 - w0))
+  record steady_audited_writes $((a1 - a0))
+  record steady_cpu_percent "$(calc "($c1 - $c0) * 100 / $steady_seconds")"
+  echo "at rest: $((w1 - w0)) writes ($((a1 - a0)) in the audit log), CPU $(calc "($c1 - $c0) * 100 / $steady_seconds") % of a core"
+}
+scenario_restart() {
+  fleet_up
+  echo "== restart"
+  wait_ready bench "$fleet"
+  local a0 started synced
+  operator_stop KILL
+  a0=$(audited_writes)
+  started=$(date +%s.%N)
+  operator_start bench --qps 0
+  # Synced: every cluster reconciled once by the new process.
+  wait_until 600 sh -c "[ \$(curl -fsS http://127.0.0.1:$op_metrics/metrics | awk '/^ray_operator_reconciles_total/ { n += \$NF } END { print n + 0 }') -ge $fleet ]"
+  synced=$(date +%s.%N)
+  sleep 10
+  record restart_lists_seconds "$(calc "$op_ready - $started")"
+  record restart_synced_seconds "$(calc "$synced - $started")"
+  record restart_lists "$(requests_of list)"
+  record restart_gets "$(requests_of get)"
+  record restart_writes "$(writes)"
+  record restart_audited_writes $(($(audited_writes) - a0))
+  echo "restart: lists done in $(calc "$op_ready - $started") s, synced in $(calc "$synced - $started") s;" \
+    "$(requests_of list) lists, $(requests_of get) gets, $(writes) writes"
+}
+
+# 7. The moonshot: 10,000 clusters x 4 pods (1 head + 3 workers).
+scenario_moonshot() {
+  local c=$moonshot_clusters
+  echo "== moonshot: $c clusters x 4 pods"
+  bench_sandbox_up $((c * 4 + c * 3))
+  k create namespace bench >/dev/null
+  k create namespace baseline >/dev/null
+  operator_start bench --qps 0
+  clusters_up bench x- "$c" 0 3
+  bench_client create-pods baseline $((c * 3)) >"$out/benchmarks/moonshot-baseline.txt"
+  bench_client patch-workers bench x- "$c" 3 >"$out/benchmarks/moonshot-operator.txt"
+  read_figures mb <"$out/benchmarks/moonshot-baseline.txt"
+  read_figures mo <"$out/benchmarks/moonshot-operator.txt"
+  wait_ready bench "$c"
+  record moonshot_ratio "$(calc "$mo_pods_per_second / $mb_pods_per_second")"
+  record moonshot_rss "$(rss_kb)"
+  echo "moonshot: $mo_pods_per_second pods/s against $mb_pods_per_second; RSS $(rss_kb) KB"
+  operator_stop
+  bench_sandbox_down
+}
+
+for s in "${scenarios[@]}"; do
+  declare -F "scenario_$s" >/dev/null || { echo "bench: no scenario $s" >&2; exit 2; }
+  "scenario_$s"
+done
+operator_stop
+bench_sandbox_down
+[ -n "$smoke" ] && { echo "bench: every scenario completed (figures in $out/benchmarks)"; exit 0; }
+"$repo/bench/report.sh" "$out"
