@@ -127,7 +127,10 @@ violations=$(awk 'NR > 1 {
   } { pr = $1 }' "$samples")
 say "$(wc -l <"$samples") samples; most pods $(awk '$2 > m {m = $2} END {print m}' "$samples"), fewest ready $(awk 'NR == 1 || $3 < m {m = $3} END {print m}' "$samples")"
 [ -z "$violations" ] || fail "rolling update out of budget: $(sort -u <<<"$violations" | head -3 | tr '\n' ';')"
-(($(wc -l <"$samples") >= 10)) || fail "too few samples to judge the roll"
+# Each sample is one kubectl call (a second or more on a loaded machine), and the roll lasts
+# from the new head's start delay (4 s) to the last worker: enough samples to judge it, not a
+# fixed rate.
+(($(wc -l <"$samples") >= 5)) || fail "too few samples to judge the roll"
 replaced=$(audit "" | jq -s --arg v "$victim" '[.[] | select(.objectRef.resource == "pods" and .objectRef.subresource == null and .verb == "create" and .objectRef.name == $v)] | length')
 ((replaced <= 1)) || fail "$victim was created again after workersToDelete"
 
