@@ -66,6 +66,7 @@ requests_of() {
 }
 writes() { requests_of 'create|update|patch|delete'; }
 reconciles() { metrics | awk '/^ray_operator_reconciles_total\{/ { n += $NF } END { printf "%d\n", n }'; }
+reconciled_at_least() { [ "$(reconciles)" -ge "$1" ]; }
 # The operator's writes in the API server's audit log (its User-Agent names it).
 audited_writes() { grep -c '"userAgent":"ray-operator/' "$audit_log" 2>/dev/null || echo 0; }
 

@@ -72,7 +72,7 @@ scenario_throughput() {
       wait_ready bench "$c"
       operator_stop
       operator_start bench --qps 100
-      wait_until 300 sh -c "[ \$(curl -fsS http://127.0.0.1:$op_metrics/metrics | awk '/^ray_operator_reconciles_total/ { n += \$NF } END { print n + 0 }') -ge $c ]"
+      wait_until 300 reconciled_at_least "$c"
       local r0 t0 t1 r1
       r0=$(requests_of 'get|list|create|update|patch|delete')
       t0=$(date +%s.%N)
@@ -194,7 +194,7 @@ scenario_restart() {
   started=$(date +%s.%N)
   operator_start bench --qps 0
   # Synced: every cluster reconciled once by the new process.
-  wait_until 600 sh -c "[ \$(curl -fsS http://127.0.0.1:$op_metrics/metrics | awk '/^ray_operator_reconciles_total/ { n += \$NF } END { print n + 0 }') -ge $fleet ]"
+  wait_until 600 reconciled_at_least "$fleet"
   synced=$(date +%s.%N)
   sleep 10
   record restart_lists_seconds "$(calc "$op_ready - $started")"

@@ -42,34 +42,18 @@ k apply -f "$repo/crds/ray.io_rayclusters.yaml" >/dev/null
 k wait --for=condition=Established crd/rayclusters.ray.io --timeout=60s >/dev/null
 k create namespace "$ns" >/dev/null
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
+op_metrics=$port  # bench/lib.sh's figures read this operator's /metrics
 # shellcheck disable=SC2086
 "$operator" --namespaces "$ns" --metrics-addr "127.0.0.1:$port" --health-addr=0 \
   ${BENCH_OPERATOR_ARGS:---qps 0} >"$log" 2>&1 &
 op=$!
-rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$op/status"; }
-cpu_s() { awk '{ print ($14 + $15) / 100 }' "/proc/$op/stat"; }
 # CPU seconds by thread name ("name seconds" lines), to see where a phase's CPU went.
 thread_cpu() {
   local t
   for t in /proc/"$op"/task/*; do
     printf '%s %s\n' "$(cat "$t/comm")" "$(awk '{ print ($14 + $15) / 100 }' "$t/stat")"
   done | awk '{ n[$1] += $2 } END { for (k in n) print k, n[k] }' | sort
-}
-# Completed API requests of the write verbs, from the operator's own counters.
-writes() {
-  curl -fsS "http://127.0.0.1:$port/metrics" |
-    awk '/^ray_operator_api_requests_total\{/ && /verb="(create|update|patch|delete)"/ { n += $NF }
-         END { printf "%d\n", n }'
-}
-requests_of() {
-  curl -fsS "http://127.0.0.1:$port/metrics" |
-    awk -v v="$1" '/^ray_operator_api_requests_total\{/ && $0 ~ "verb=\"" v "\"" { n += $NF }
-                   END { printf "%d\n", n }'
-}
-reconciles() {
-  curl -fsS "http://127.0.0.1:$port/metrics" |
-    awk '/^ray_operator_reconciles_total\{/ { n += $NF } END { printf "%d\n", n }'
 }
 until curl -fsS "http://127.0.0.1:$port/metrics" >/dev/null 2>&1; do
   kill -0 "$op" 2>/dev/null || { cat "$log" >&2; exit 1; }
