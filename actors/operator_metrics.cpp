@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <sstream>
 
 namespace actors {
@@ -83,6 +84,11 @@ operator_metrics::operator_metrics()
                          .Help("Seconds since each watch last delivered an event or bookmark "
                                "(-1 before its first)")
                          .Register(*registry_)),
+      watch_events_(BuildGauge()
+                        .Name("ray_operator_watch_events")
+                        .Help("Objects' changes (added, modified, deleted) each watch delivered "
+                              "since the operator started")
+                        .Register(*registry_)),
       cluster_info_(BuildGauge()
                         .Name("kuberay_cluster_info")
                         .Help("Metadata of each RayCluster (KubeRay-compatible)")
@@ -136,8 +142,11 @@ void operator_metrics::reconcile_done(const std::string& result,
 }
 
 void operator_metrics::set_watch_progress(const std::string& resource, const std::string& ns,
-                                          double seconds) {
-  watch_silence_.Add({{"resource", resource}, {"namespace", ns.empty() ? "*" : ns}}).Set(seconds);
+                                          double seconds, uint64_t events) {
+  const std::map<std::string, std::string> labels{{"resource", resource},
+                                                  {"namespace", ns.empty() ? "*" : ns}};
+  watch_silence_.Add(labels).Set(seconds);
+  watch_events_.Add(labels).Set(static_cast<double>(events));
 }
 
 void operator_metrics::actor_restarted() {

@@ -33,8 +33,10 @@ class operator_metrics {
   void set_leader(bool leading);
   void set_watch_counts(uint64_t restarts, uint64_t relists);
   void set_managed(size_t clusters, size_t pods);
-  // How long each watch has been without an event (bookmarks count); -1 before its first.
-  void set_watch_progress(const std::string& resource, const std::string& ns, double seconds);
+  // How long each watch has been without an event (bookmarks count), -1 before its first; and
+  // how many objects' changes it has delivered.
+  void set_watch_progress(const std::string& resource, const std::string& ns, double seconds,
+                          uint64_t events);
 
   // KubeRay's cluster metrics, so existing dashboards keep working.
   void cluster_seen(const std::string& ns, const std::string& name, const std::string& uid);
@@ -57,6 +59,7 @@ class operator_metrics {
   prometheus::Gauge& clusters_;
   prometheus::Gauge& pods_;
   prometheus::Family<prometheus::Gauge>& watch_silence_;
+  prometheus::Family<prometheus::Gauge>& watch_events_;
   prometheus::Family<prometheus::Gauge>& cluster_info_;
   prometheus::Family<prometheus::Gauge>& cluster_provisioned_;
   prometheus::Family<prometheus::Gauge>& cluster_provisioned_seconds_;

@@ -368,11 +368,13 @@ outcome write_status(cluster_self self, std::vector<ray::child_status> children)
     in.replica_failure_message = failure.second;
   }
   in.now = now_rfc3339();
-  nlohmann::json next = ray::compute_status(in);
-  // Until the watch shows our last write, it is what the server holds.
+  // Until the watch shows our last write, it is what the server holds, and what the new status
+  // builds on (under a slow limiter, the watch lags a write or two behind).
   const bool ours_pending = st.ledger.settling(status_key) && st.last_written_status;
   const nlohmann::json current =
       ours_pending ? *st.last_written_status : st.stored->value("status", nlohmann::json::object());
+  in.previous = &current;
+  nlohmann::json next = ray::compute_status(in);
   if (!ray::status_differs(current, next)) return outcome::done();
   // A write the watch has not shown yet does not hold up the next: it is patched on top.
   if (!ours_pending && !st.ledger.may_write(status_key, now)) {

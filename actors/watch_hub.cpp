@@ -98,7 +98,8 @@ std::vector<watch_hub::watch_progress> watch_hub::progress() const {
     out.push_back({w->type().plural, w->scope(),
                    last == std::chrono::steady_clock::time_point{}
                        ? -1.0
-                       : std::chrono::duration<double>(now - last).count()});
+                       : std::chrono::duration<double>(now - last).count(),
+                   w->events()});
   }
   return out;
 }

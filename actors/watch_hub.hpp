@@ -39,6 +39,7 @@ class watch_hub {
     std::string resource;
     std::string scope;
     double seconds_since_last_event;  // -1 before the first
+    uint64_t events;                  // added, modified and deleted events since start
   };
   std::vector<watch_progress> progress() const;
 

@@ -196,7 +196,7 @@ int main(int argc, char** argv) {
     if (auto* hub = hub_ptr.load()) {
       metrics.set_watch_counts(hub->watch_restarts(), hub->relists());
       for (const auto& w : hub->progress())
-        metrics.set_watch_progress(w.resource, w.scope, w.seconds_since_last_event);
+        metrics.set_watch_progress(w.resource, w.scope, w.seconds_since_last_event, w.events);
     }
     metrics.set_managed(health->clusters, health->pods);
     return metrics.serialize();

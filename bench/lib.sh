@@ -67,6 +67,11 @@ requests_of() {
 writes() { requests_of 'create|update|patch|delete'; }
 reconciles() { metrics | awk '/^ray_operator_reconciles_total\{/ { n += $NF } END { printf "%d\n", n }'; }
 reconciled_at_least() { [ "$(reconciles)" -ge "$1" ]; }
+# Changes the operator's watches of resource $1 (pods, rayclusters, ...) have delivered.
+watch_events() {
+  metrics | awk -v r="$1" '/^ray_operator_watch_events\{/ && index($0, "resource=\"" r "\"") { n += $NF }
+    END { printf "%d\n", n }'
+}
 # The operator's writes in the API server's audit log (its User-Agent names it).
 audited_writes() { grep -c '"userAgent":"ray-operator/' "$audit_log" 2>/dev/null || echo 0; }
 

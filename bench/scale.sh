@@ -3,8 +3,8 @@
 # instance ("bench", nodes big enough for the load), runs one operator, and measures in turn:
 #
 #   1. CLUSTERS RayClusters applied with 0 workers, until all are Ready: RSS per idle cluster;
-#   2. every group patched to WORKERS at once, until all are Ready again: operator CPU per pod
-#      created, RSS per managed pod, pods created per second;
+#   2. every group patched to WORKERS at once (bench-client), until all are Ready again:
+#      operator CPU per pod created, RSS per managed pod, pods created per second;
 #   3. 30 s at rest: the operator's writes (from its own /metrics), which must be 0.
 #
 #   bench/scale.sh [CLUSTERS=100] [WORKERS=5]
@@ -19,8 +19,11 @@ build_dir=${BUILD_DIR:-$repo/build}
 # shellcheck source=bench/lib.sh
 . "$repo/bench/lib.sh"  # kubectl (k), calc, manifests
 # Another build named by OPERATOR (and RAY_OPERATOR_KUBELET_SIM) is used as it is.
-[ -n "${OPERATOR:-}" ] && [ -n "${RAY_OPERATOR_KUBELET_SIM:-}" ] ||
-  "$repo/scripts/build.sh" ray-operator kubelet-sim >/dev/null
+if [ -n "${OPERATOR:-}" ] && [ -n "${RAY_OPERATOR_KUBELET_SIM:-}" ]; then
+  "$repo/scripts/build.sh" bench-client >/dev/null
+else
+  "$repo/scripts/build.sh" ray-operator kubelet-sim bench-client >/dev/null
+fi
 operator=${OPERATOR:-$build_dir/app/ray-operator}
 pods_total=$((clusters * (workers + 1)))
 nodes=$((pods_total / 100 + 2))
@@ -106,10 +109,14 @@ idle_cpu=$(cpu_s)
 threads_before=$(thread_cpu)
 reconciles_before=$(reconciles)
 patches_before=$(requests_of patch)
+pod_events_before=$(watch_events pods)
+cluster_events_before=$(watch_events rayclusters)
 # BENCH_PERF=FILE: the operator's CPU profile of this phase (perf's cpu-clock), for perf report.
 [ -n "${BENCH_PERF:-}" ] && { perf record -q -e cpu-clock -F 499 -g -p "$op" -o "$BENCH_PERF" >/dev/null 2>&1 & perf_pid=$!; }
-manifests bench- "$clusters" "$workers" "$workers" | k apply -n "$ns" -f - >/dev/null
+# Every group patched at once (16 requests in flight): kubectl would patch one cluster after
+# another, so that the larger the load, the longer its clusters' pods would trickle in.
 t2=$(date +%s.%N)
+seen=$(bench_client patch-workers "$ns" bench- "$clusters" "$workers" | awk '$1 == "seconds" { print $2 }')
 wait_converged "scale-up" "$workers"
 t3=$(date +%s.%N)
 sleep 5
@@ -119,6 +126,8 @@ loaded_rss=$(rss_kb)
 threads_after=$(thread_cpu)
 reconciles_after=$(reconciles)
 patches_after=$(requests_of patch)
+pod_events_after=$(watch_events pods)
+cluster_events_after=$(watch_events rayclusters)
 created=$((clusters * workers))
 
 # 3. At rest.
@@ -134,6 +143,7 @@ printf 'idle clusters Ready %.1f s after the apply; RSS %.1f MB at start, %.1f M
 printf 'scale-up to %d workers converged in %.1f s (%.0f pods/s); CPU %.1f s: %.2f ms per pod created\n' \
   "$created" "$(calc "$t3 - $t2")" "$(calc "$created / ($t3 - $t2)")" \
   "$(calc "$loaded_cpu - $idle_cpu")" "$(calc "($loaded_cpu - $idle_cpu) * 1000 / $created")"
+printf 'every new pod seen in a watch %.1f s after the first patch\n' "$seen"
 printf 'RSS %.1f MB managing %d pods: %.1f KB per pod created\n' "$(calc "$loaded_rss / 1024")" \
   "$pods_total" "$(calc "($loaded_rss - $idle_rss) / $created")"
 printf 'requests: %s lists, %s creates, %s patches, %s deletes in all; %s reconciles; writes in 30 s at rest: %d\n' \
@@ -142,6 +152,9 @@ printf 'requests: %s lists, %s creates, %s patches, %s deletes in all; %s reconc
 printf 'during the scale-up, per cluster: %.1f reconciles, %.1f patches\n' \
   "$(calc "($reconciles_after - $reconciles_before) / $clusters")" \
   "$(calc "($patches_after - $patches_before) / $clusters")"
+printf 'watch events during the scale-up: %.1f per pod created, %.1f RayCluster events per cluster\n' \
+  "$(calc "($pod_events_after - $pod_events_before) / $created")" \
+  "$(calc "($cluster_events_after - $cluster_events_before) / $clusters")"
 printf 'Warning Events from the operator: %s\n' "$(k get events -n "$ns" --field-selector type=Warning -o json |
   jq -r '[.items[] | select(.source.component == "ray-operator") | {r: .reason, c: (.count // 1)}] | group_by(.r) | map("\(.[0].r) \(map(.c) | add)") | join(", ") | if . == "" then "none" else . end')"
 printf 'CPU of the scale-up by thread: %s\n' "$(join <(echo "$threads_before") <(echo "$threads_after") |

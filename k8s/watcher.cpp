@@ -295,9 +295,11 @@ bool watcher::handle_line(std::string_view line) {
       break;
     case watch_event::type::added:
     case watch_event::type::modified:
+      ++events_;
       emit(watcher_event::kind::apply, std::move(ev.object));
       break;
     case watch_event::type::deleted:
+      ++events_;
       emit(watcher_event::kind::remove, std::move(ev.object));
       break;
   }

@@ -86,6 +86,7 @@ class watcher {
   bool synced() const { return synced_; }                      // a first list completed
   uint64_t relists() const { return relists_; }                // lists after the first
   uint64_t watch_restarts() const { return watch_restarts_; }  // watches opened after the first
+  uint64_t events() const { return events_; }  // added, modified and deleted events watched
   std::string resource_version() const;
   // When an event (bookmarks included) or a complete list last arrived; the epoch before any.
   std::chrono::steady_clock::time_point last_event() const;
@@ -137,6 +138,7 @@ class watcher {
   std::atomic<bool> synced_{false};
   std::atomic<uint64_t> relists_{0};
   std::atomic<uint64_t> watch_restarts_{0};
+  std::atomic<uint64_t> events_{0};
   std::atomic<int64_t> last_event_ns_{0};     // steady clock, ns since its epoch
   std::atomic<int64_t> wait_deadline_ns_{0};  // 0: not waiting
   std::thread thread_;

@@ -162,7 +162,7 @@ json clean_conditions(const json& stored) {
 json compute_status(const status_inputs& in) {
   static const json none;
   const json& stored = in.stored ? *in.stored : none;
-  const json& previous = member(stored, "status");
+  const json& previous = in.previous ? *in.previous : member(stored, "status");
 
   cluster_view v;
   v.generation = k8s::generation(stored);

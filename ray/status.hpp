@@ -31,6 +31,9 @@ struct status_inputs {
   // The RayCluster as stored (its status is the previous status; conditions keep their
   // lastTransitionTime when their status does not change).
   const nlohmann::json* stored = nullptr;
+  // The status the server holds when it is not yet `stored`'s: a write of ours the watch has not
+  // shown. The new status builds on it, or transition times would flip between the two.
+  const nlohmann::json* previous = nullptr;
   // with_defaults(stored); unused (may be null) when `problems` is not empty.
   const nlohmann::json* defaulted = nullptr;
   std::vector<spec_problem> problems;  // validation problems; non-empty: SpecValid False

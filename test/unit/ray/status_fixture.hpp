@@ -101,12 +101,14 @@ struct cluster_fixture {
   std::optional<spec_hashes> hashes;  // set: updates are reported
   std::string upgrade_type = "None";
   std::map<std::string, int64_t> hpa_desired;
+  const json* previous = nullptr;  // a written status the watch has not shown yet
 
   json reconcile(const std::string& now) {
     json defaulted = stored;
     defaulted.erase("status");
     status_inputs in;
     in.stored = &stored;
+    in.previous = previous;
     in.defaulted = problems.empty() ? &defaulted : nullptr;
     in.problems = problems;
     in.pods = pods;
