@@ -9,7 +9,7 @@ bench_sandbox_up() {  # PODS: nodes enough for that many pods of 100m
   eval "$("$repo/sandbox/up" bench 2>/dev/null | tail -n 1)"
   export KUBECONFIG
   k apply -f "$repo/crds/ray.io_rayclusters.yaml" >/dev/null
-  k wait --for=condition=Established crd/rayclusters.ray.io --timeout=60s >/dev/null
+  "$repo/scripts/wait-established" rayclusters.ray.io
   audit_log=$HOME/.local/state/ray-operator/sandbox/bench/logs/audit.log
 }
 bench_sandbox_down() { "$repo/sandbox/down" bench --wipe >/dev/null 2>&1 || true; }
@@ -128,7 +128,7 @@ bench_client() { "$build_dir/bench/bench-client" "$@"; }
 read_figures() {
   local prefix=$1 key value
   while read -r key value; do
-    [ "$key" = latencies_ms ] && continue
+    case $key in *latencies_ms) continue ;; esac
     printf -v "${prefix}_$key" '%s' "$value"
   done
 }

@@ -167,7 +167,11 @@ scenario_latency() {
   record latency_samples "$lat_samples"
   record latency_p50 "$lat_p50_ms"
   record latency_p99 "$lat_p99_ms"
-  echo "patch -> pod seen: p50 $lat_p50_ms ms, p99 $lat_p99_ms ms"
+  record latency_patch_p50 "$lat_patch_p50_ms"
+  record latency_patch_p99 "$lat_patch_p99_ms"
+  record latency_ratio "$(calc "$lat_p99_ms / $lat_patch_p99_ms")"
+  echo "patch -> pod seen: p50 $lat_p50_ms ms, p99 $lat_p99_ms ms;" \
+    "the patch's own round trip: p50 $lat_patch_p50_ms ms, p99 $lat_patch_p99_ms ms"
   wait_ready bench "$fleet"
 }
 scenario_steady() {

@@ -42,7 +42,7 @@ cleanup() {
 }
 trap cleanup EXIT
 k apply -f "$repo/crds/ray.io_rayclusters.yaml" >/dev/null
-k wait --for=condition=Established crd/rayclusters.ray.io --timeout=60s >/dev/null
+"$repo/scripts/wait-established" rayclusters.ray.io
 k create namespace "$ns" >/dev/null
 
 port=$(free_port)

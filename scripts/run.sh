@@ -34,7 +34,7 @@ export KUBECONFIG
 
 say "installing the RayCluster CRD"
 k apply -f "$repo/crds/ray.io_rayclusters.yaml"
-k wait --for=condition=Established crd/rayclusters.ray.io --timeout=60s
+"$repo/scripts/wait-established" rayclusters.ray.io
 
 say "starting the operator (log: $log_file)"
 if operator_running; then

@@ -9,9 +9,7 @@ new_namespace
 k apply -f "$(dirname "$0")/cert-manager-crds.yaml" >/dev/null
 # Other tests' operators should not see cert-manager: the kinds go when this test ends.
 AFTER_CLEANUP+=("k delete -f '$(dirname "$0")/cert-manager-crds.yaml' --wait=false")
-for crd in issuers certificates; do
-  k wait --for=condition=Established "crd/$crd.cert-manager.io" --timeout=60s >/dev/null
-done
+"$(dirname "$0")/../../scripts/wait-established" issuers.cert-manager.io certificates.cert-manager.io
 start_operator
 C=ray-tls
 cert() { k get certificate "$1" -n "$NS" -o json | jq -c "$2"; }

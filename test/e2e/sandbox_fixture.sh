@@ -15,7 +15,7 @@ bring_up() {
   kubeconfig_line=$("$repo/sandbox/up" "$name" | tail -n 1)
   eval "$kubeconfig_line"
   kubectl apply -f "$repo/crds/ray.io_rayclusters.yaml" 2>/dev/null
-  kubectl wait --for=condition=Established crd/rayclusters.ray.io --timeout=60s 2>/dev/null
+  "$repo/scripts/wait-established" rayclusters.ray.io
 }
 case ${1:-} in
   up)
