@@ -9,7 +9,9 @@
 #include <boost/asio/ssl.hpp>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
+#include <string_view>
 
 namespace k8s {
 
@@ -32,8 +34,8 @@ void init_io_pool(int threads) {
 // Applied to every new connection's TLS context.
 void configure_tls(const tls_material& tls, boost::asio::ssl::context& ctx) {
   if (!tls.ca_pem.empty()) {
-    // Trust exactly the cluster's CA, as client-go does. A fresh store also skips parsing the
-    // system bundle, which costs tens of milliseconds of CPU per connection.
+    // Trust exactly the cluster's CA, as client-go does: a fresh store, without the system
+    // bundle cpprest loaded into the context (see skip_system_bundle).
     SSL_CTX_set_cert_store(ctx.native_handle(), X509_STORE_new());
     ctx.add_certificate_authority(boost::asio::buffer(tls.ca_pem));
   }
@@ -41,6 +43,20 @@ void configure_tls(const tls_material& tls, boost::asio::ssl::context& ctx) {
     ctx.use_certificate_chain(boost::asio::buffer(tls.client_cert_pem));
     ctx.use_private_key(boost::asio::buffer(tls.client_key_pem), boost::asio::ssl::context::pem);
   }
+}
+
+// cpprest calls set_default_verify_paths on every new connection's context before our callback
+// can replace its store: OpenSSL then parses the whole system CA bundle (some 140 certificates,
+// ~800,000 allocations) per connection, and with the watches connecting at once that held 4 MB
+// of the heap at start. Where the cluster's CA is given, configure_tls drops that store, so
+// whatever the default file is (SSL_CERT_FILE included) is never used: point it at an empty one.
+// The process's only TLS is to the API server, through this transport, with this configuration.
+// Set once, before the first connection: a later transport finds it set and writes nothing, so
+// no connection's getenv races a setenv.
+void skip_system_bundle(const tls_material& tls) {
+  const char* file = std::getenv("SSL_CERT_FILE");
+  if (!tls.ca_pem.empty() && (file == nullptr || std::string_view(file) != "/dev/null"))
+    setenv("SSL_CERT_FILE", "/dev/null", 1);
 }
 
 client::http_client_config client_config(const config& cfg, std::chrono::seconds idle_timeout) {
@@ -197,6 +213,7 @@ struct http_transport::impl {
 http_transport::http_transport(const config& cfg, transport_options options) : cfg_(cfg) {
   if (cfg_.server.empty()) throw config_error("no API server address configured");
   init_io_pool(options.io_threads);
+  skip_system_bundle(cfg_.tls);
   try {
     // Fail now, with a config error, on PEM material the TLS library would reject later.
     boost::asio::ssl::context probe(boost::asio::ssl::context::tls_client);
