@@ -45,10 +45,9 @@ k apply -f "$repo/crds/ray.io_rayclusters.yaml" >/dev/null
 "$repo/scripts/wait-established" rayclusters.ray.io
 k create namespace "$ns" >/dev/null
 
-port=$(free_port)
-op_metrics=$port  # bench/lib.sh's figures read this operator's /metrics
+op_metrics=$(free_port)  # the port of this operator's /metrics, which bench/lib.sh's figures read
 # shellcheck disable=SC2086
-"$operator" --namespaces "$ns" --metrics-addr "127.0.0.1:$port" --health-addr=0 \
+"$operator" --namespaces "$ns" --metrics-addr "127.0.0.1:$op_metrics" --health-addr=0 \
   ${BENCH_OPERATOR_ARGS:---qps 0} >"$log" 2>&1 &
 op=$!
 # CPU seconds by thread name ("name seconds" lines), to see where a phase's CPU went.
@@ -58,7 +57,7 @@ thread_cpu() {
     printf '%s %s\n' "$(cat "$t/comm")" "$(awk '{ print ($14 + $15) / 100 }' "$t/stat")"
   done | awk '{ n[$1] += $2 } END { for (k in n) print k, n[k] }' | sort
 }
-until curl -fsS "http://127.0.0.1:$port/metrics" >/dev/null 2>&1; do
+until curl -fsS "http://127.0.0.1:$op_metrics/metrics" >/dev/null 2>&1; do
   kill -0 "$op" 2>/dev/null || { cat "$log" >&2; exit 1; }
   sleep 0.1
 done
