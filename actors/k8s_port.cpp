@@ -55,15 +55,15 @@ void k8s_port::write(write_request w, caf::actor reply_to, uint64_t ticket) {
   // A write's result is only the object's identity: nothing more of the answer is decoded.
   constexpr auto identity = k8s::decode::metadata;
   if (w.verb == "create")
-    return api_.create(w.type, w.ns, std::move(w.body), std::move(done), identity);
+    return api_.create(w.type, w.ns, std::move(w.body), std::move(done), identity, w.flow);
   if (w.verb == "replace")
     return api_.replace(w.type, w.ns, w.name, std::move(w.body), std::move(done), w.subresource,
-                        identity);
+                        identity, w.flow);
   if (w.verb == "patch")
     return api_.patch(w.type, w.ns, w.name, w.patch, std::move(w.body), std::move(done),
-                      w.subresource, {}, identity);
+                      w.subresource, {}, identity, w.flow);
   if (w.verb == "delete")
-    return api_.remove(w.type, w.ns, w.name, w.delete_opts, std::move(done), identity);
+    return api_.remove(w.type, w.ns, w.name, w.delete_opts, std::move(done), identity, w.flow);
   done(k8s::api_error(k8s::error_kind::config, "unknown write verb '" + w.verb + "'"));
 }
 

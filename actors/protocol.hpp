@@ -81,6 +81,9 @@ struct write_request {
   std::string subresource;
   k8s::delete_options delete_opts;
   std::string reason;  // for logs: why this write is made
+  // Whose write it is: the RayCluster's key. The client serves waiting requests a flow at a
+  // time, so one cluster's scale-up does not hold another cluster's writes back behind it.
+  std::string flow;
 };
 
 // What came back: the identity of the object written (or read), or the error.
@@ -108,6 +111,7 @@ struct redis_cleanup_request {
 struct group_spec {
   std::string group;
   std::string ns;
+  std::string flow;     // the cluster's key: the flow of the group's writes (write_request)
   int64_t desired = 0;  // clamp(replicas, min, max) x numOfHosts; 0 suspended
   std::vector<std::string> workers_to_delete;  // scaleStrategy.workersToDelete
   bool autoscaling = false;                    // in-tree autoscaling: never delete unnamed pods

@@ -54,6 +54,7 @@ void write_finalizers(cluster_self self, bool ours, const std::string& reason) {
   st.finalizers_written_on = k8s::resource_version(*st.stored);
   const uint64_t ticket = st.next_ticket++;
   st.ledger.begin(finalizer_key, ticket, st.port->now());
+  w.flow = st.key.str();
   st.port->write(std::move(w), handle(self), ticket);
 }
 
@@ -97,6 +98,7 @@ void stop_head(cluster_self self) {
   const uint64_t ticket = st.next_ticket++;
   st.ledger.begin(key, ticket, st.port->now(), "delete");
   st.delete_reasons[key] = w.reason;
+  w.flow = st.key.str();
   st.port->write(std::move(w), handle(self), ticket);
 }
 

@@ -121,6 +121,7 @@ void refresh_derived(cluster_self self) {
     group_spec gs;
     gs.group = name;
     gs.ns = st.key.ns;
+    gs.flow = st.key.str();
     gs.desired = group_desired_pods(d.defaulted, g);
     for (const auto& n :
          g.value("/scaleStrategy/workersToDelete"_json_pointer, nlohmann::json::array()))
@@ -216,6 +217,7 @@ void remove_stale_children(cluster_self self, const std::map<std::string, std::s
     const uint64_t ticket = st.next_ticket++;
     st.ledger.begin(key, ticket, now, "delete");
     st.delete_reasons[key] = w.reason;
+    w.flow = st.key.str();
     st.port->write(std::move(w), handle(self), ticket);
   }
 }
@@ -258,6 +260,7 @@ void ensure_groups(cluster_self self, const update_plan& plan,
     group_spec gs;
     gs.group = name;
     gs.ns = st.key.ns;
+    gs.flow = st.key.str();
     gs.desired = 0;
     gs.autoscaling = false;
     gs.pod = std::make_shared<const nlohmann::json>(nlohmann::json::object());
@@ -310,6 +313,7 @@ void record(cluster_self self, const std::string& type, const std::string& reaso
   if (!w) return;
   const uint64_t ticket = st.next_ticket++;
   st.event_writes[ticket] = *w;
+  w->flow = st.key.str();
   st.port->write(std::move(*w), handle(self), ticket);
 }
 

@@ -114,6 +114,7 @@ void delete_pod(self_ptr self, const ray::observed_pod& pod, const std::string& 
   w.name = pod.name;
   w.delete_opts.precondition_uid = pod.uid;  // never a newer pod that reuses the name
   w.reason = why;
+  w.flow = st.spec->flow;
   const uint64_t ticket = st.next_ticket++;
   st.writes[ticket] = {pending_write::kind::remove, pod.name, pod.uid};
   st.port->write(std::move(w), handle(self), ticket);
@@ -134,6 +135,7 @@ void create_pod(self_ptr self) {
   w.name = name;
   w.body = std::move(pod);
   w.reason = "group " + st.group + " has fewer pods than desired";
+  w.flow = st.spec->flow;
   const uint64_t ticket = st.next_ticket++;
   st.writes[ticket] = {pending_write::kind::create, name, {}};
   st.port->write(std::move(w), handle(self), ticket);

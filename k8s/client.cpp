@@ -5,6 +5,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 
 #include "k8s/json_decode.hpp"
@@ -90,7 +91,8 @@ struct client::attempt_state {
   decode body = decode::full;
   backoff retry_backoff;
   int attempt = 0;
-  bool token_reserved = false;
+  std::string flow;                               // whose request: see client::admission
+  bool has_token = false;                         // this attempt holds its rate-limiter token
   std::chrono::steady_clock::time_point began;    // the call
   std::chrono::steady_clock::time_point started;  // this attempt
 };
@@ -111,15 +113,27 @@ struct client::inflight {
   }
 };
 
-// The bound on requests in flight. Below it a request goes out after one atomic increment;
-// the lock is taken only while requests wait their turn.
+// Who goes next. Requests wait here for a rate-limiter token and for a slot under the bound on
+// requests in flight, by flow (the caller's: a RayCluster, say), and the flows take turns: one
+// request of each waiting flow before a second of any, each flow's in the order they came. So
+// a flow with a thousand requests queued delays another flow's one request by one turn, not by
+// a thousand — the client-side half of the API server's own fairness between flows. When
+// nothing waits, a request takes its token and its slot with two atomic operations; the lock
+// is taken only while requests wait their turn.
 struct client::admission {
   explicit admission(int max) : max(max) {}
   const int max;
   std::atomic<int> active{0};
   std::atomic<bool> has_waiting{false};
   std::mutex m;
-  std::deque<std::shared_ptr<client::attempt_state>> waiting;
+  std::map<std::string, std::deque<std::shared_ptr<client::attempt_state>>> flows;  // non-empty
+  std::deque<std::string> turns;  // the flows in flows, the next to go first
+  bool timer_armed = false;       // a dispatch is due when the next token is
+
+  bool take_slot() { return max <= 0 || active.fetch_add(1) < max || (--active, false); }
+  void give_slot() {
+    if (max > 0) --active;
+  }
 };
 
 namespace {
@@ -180,8 +194,9 @@ void client::request(std::string verb, http_request_spec spec, bool retry_safe,
 }
 
 void client::start(std::string verb, http_request_spec spec, bool retry_safe, bool generated_name,
-                   json_callback done, decode body) {
+                   json_callback done, decode body, const std::string& flow) {
   auto state = std::make_shared<attempt_state>();
+  state->flow = flow;
   state->body = body;
   state->verb = std::move(verb);
   state->spec = std::move(spec);
@@ -194,59 +209,87 @@ void client::start(std::string verb, http_request_spec spec, bool retry_safe, bo
 }
 
 void client::run_attempt(std::shared_ptr<attempt_state> state) {
-  auto& c = *inflight_;
-  if (c.stopping) {
+  if (inflight_->stopping) {
     state->done(api_error(error_kind::canceled, "the client is shutting down"));
     return;
   }
-  // One token per attempt: an attempt that waited for its token sends without reserving again.
-  if (!state->token_reserved) {
-    state->token_reserved = true;
-    const auto wait = limiter_->reserve();
-    if (wait > std::chrono::nanoseconds::zero()) {
-      scheduler_->post_after(wait, [this, state]() mutable { run_attempt(std::move(state)); });
-      return;
-    }
-  }
-  state->token_reserved = false;
-  c.enter();
   auto& a = *admission_;
-  if (a.max <= 0 || a.active.fetch_add(1) < a.max) return send(std::move(state));
+  // Nothing waiting: no one's turn to take, so this request goes now if a token and a slot are.
+  if (!a.has_waiting.load()) {
+    state->has_token = limiter_->try_acquire() == std::chrono::nanoseconds::zero();
+    if (state->has_token && a.take_slot()) return send(std::move(state));
+  }
   {
     std::lock_guard<std::mutex> lock(a.m);
-    --a.active;
-    a.waiting.push_back(std::move(state));
+    auto& queue = a.flows[state->flow];
+    if (queue.empty()) a.turns.push_back(state->flow);
+    queue.push_back(std::move(state));
     a.has_waiting = true;
   }
-  send_waiting();  // a request may have finished meanwhile
+  dispatch();  // a token or a slot may have come free meanwhile
 }
 
-void client::send_waiting() {
+void client::dispatch() {
   auto& a = *admission_;
   for (;;) {
     std::shared_ptr<attempt_state> next;
+    std::chrono::nanoseconds wait{};
     {
       std::lock_guard<std::mutex> lock(a.m);
-      if (a.waiting.empty() || a.active.load() >= a.max) return;
-      ++a.active;
-      next = std::move(a.waiting.front());
-      a.waiting.pop_front();
-      a.has_waiting = !a.waiting.empty();
+      if (inflight_->stopping) {  // what waits is dropped, as the scheduler drops its tasks
+        a.flows.clear();
+        a.turns.clear();
+      }
+      if (a.turns.empty()) {
+        a.has_waiting = false;
+        return;
+      }
+      auto& queue = a.flows[a.turns.front()];
+      auto& head = queue.front();
+      if (!head->has_token) {
+        wait = limiter_->try_acquire();
+        head->has_token = wait == std::chrono::nanoseconds::zero();
+      }
+      if (head->has_token) {
+        if (!a.take_slot()) return;  // the request that frees one dispatches again
+        next = std::move(head);
+        queue.pop_front();
+        std::string flow = std::move(a.turns.front());
+        a.turns.pop_front();
+        if (queue.empty())
+          a.flows.erase(flow);
+        else
+          a.turns.push_back(std::move(flow));
+      } else if (a.timer_armed) {
+        return;
+      } else {
+        a.timer_armed = true;
+      }
+    }
+    if (!next) {
+      scheduler_->post_after(wait, [this] {
+        {
+          std::lock_guard<std::mutex> lock(admission_->m);
+          admission_->timer_armed = false;
+        }
+        dispatch();
+      });
+      return;
     }
     send(std::move(next));
   }
 }
 
 void client::send(std::shared_ptr<attempt_state> state) {
+  inflight_->enter();
+  state->has_token = false;  // spent: a retry takes another
   state->started = std::chrono::steady_clock::now();
   transport_.send(state->spec, [this, state](result<http_response> outcome) {
     // Off the I/O thread at once: decoding and the caller's callback run on our own threads.
     boost::asio::post(completions_->pool, [this, state, outcome = std::move(outcome)]() mutable {
       auto& a = *admission_;
-      if (a.max > 0) {
-        --a.active;
-        if (a.has_waiting) send_waiting();
-      }
+      a.give_slot();
+      if (a.has_waiting) dispatch();
       finish_attempt(state, std::move(outcome));
       inflight_->leave();
     });
@@ -298,9 +341,9 @@ void client::finish_attempt(std::shared_ptr<attempt_state> state, result<http_re
 }
 
 void client::get(const resource& type, const std::string& ns, const std::string& name,
-                 json_callback done, const std::string& subresource) {
+                 json_callback done, const std::string& subresource, const std::string& flow) {
   start("get", {"GET", type.object_path(ns, name, subresource), {}, {}}, true, false,
-        std::move(done));
+        std::move(done), decode::full, flow);
 }
 
 void client::list(const resource& type, const std::string& ns, const list_options& options,
@@ -336,34 +379,35 @@ void client::list_all(const resource& type, const std::string& ns, list_options 
 }
 
 void client::create(const resource& type, const std::string& ns, nlohmann::json object,
-                    json_callback done, decode body) {
+                    json_callback done, decode body, const std::string& flow) {
   const bool named = names_itself(object);
   start("create", {"POST", type.collection_path(ns), object.dump(), "application/json"}, named,
-        !named, std::move(done), body);
+        !named, std::move(done), body, flow);
 }
 
 void client::replace(const resource& type, const std::string& ns, const std::string& name,
                      nlohmann::json object, json_callback done, const std::string& subresource,
-                     decode body) {
+                     decode body, const std::string& flow) {
   start("update",
         {"PUT", type.object_path(ns, name, subresource), object.dump(), "application/json"}, true,
-        false, std::move(done), body);
+        false, std::move(done), body, flow);
 }
 
 void client::patch(const resource& type, const std::string& ns, const std::string& name,
                    patch_type kind, nlohmann::json body, json_callback done,
-                   const std::string& subresource, const std::string& field_manager,
-                   decode answer) {
+                   const std::string& subresource, const std::string& field_manager, decode answer,
+                   const std::string& flow) {
   std::vector<std::pair<std::string, std::string>> query{{"fieldManager", field_manager}};
   if (kind == patch_type::apply) query.push_back({"force", "true"});
   start("patch",
         {"PATCH", with_query(type.object_path(ns, name, subresource), query), body.dump(),
          content_type_of(kind)},
-        true, false, std::move(done), answer);
+        true, false, std::move(done), answer, flow);
 }
 
 void client::remove(const resource& type, const std::string& ns, const std::string& name,
-                    const delete_options& options, json_callback done, decode answer) {
+                    const delete_options& options, json_callback done, decode answer,
+                    const std::string& flow) {
   nlohmann::json body{{"kind", "DeleteOptions"}, {"apiVersion", "v1"}};
   if (!options.precondition_uid.empty()) body["preconditions"]["uid"] = options.precondition_uid;
   if (!options.precondition_resource_version.empty())
@@ -371,7 +415,7 @@ void client::remove(const resource& type, const std::string& ns, const std::stri
   if (!options.propagation_policy.empty()) body["propagationPolicy"] = options.propagation_policy;
   if (options.grace_period_seconds) body["gracePeriodSeconds"] = *options.grace_period_seconds;
   start("delete", {"DELETE", type.object_path(ns, name), body.dump(), "application/json"}, true,
-        false, std::move(done), answer);
+        false, std::move(done), answer, flow);
 }
 
 void client::server_group_versions(std::function<void(result<std::set<std::string>>)> done) {

@@ -37,8 +37,10 @@ struct client_options {
   int burst = 200;
   // Requests sent at once; more wait their turn. HTTP/1.1 needs a connection per request in
   // flight, and each new one costs a TLS handshake: a bound keeps the connections few and
-  // reused, and past it the API server only queues anyway. Watches do not count.
-  int max_in_flight = 48;
+  // reused. Past it a busy API server only queues, in arrival order, where a request of one
+  // flow waits behind every request of another sent before it; below it, waiting requests take
+  // turns by flow (see `flow` below). Watches do not count.
+  int max_in_flight = 16;
   int max_retries = 4;  // attempts after the first
   backoff_policy retry_backoff{std::chrono::milliseconds(250), std::chrono::milliseconds(8'000)};
   // No retry starts later than this after the call began.
@@ -89,8 +91,11 @@ class client {
   client(const client&) = delete;
   client& operator=(const client&) = delete;
 
+  // `flow` names whose request a call is (a RayCluster's key, say): while requests wait their
+  // turn for the rate limiter or the bound on requests in flight, the flows take turns, so one
+  // flow's thousand queued requests hold another's one back by a turn, not by a thousand.
   void get(const resource& type, const std::string& ns, const std::string& name, json_callback done,
-           const std::string& subresource = {});
+           const std::string& subresource = {}, const std::string& flow = {});
   // One page; the List's metadata.continue names the next page when there is one.
   void list(const resource& type, const std::string& ns, const list_options& options,
             json_callback done);
@@ -98,15 +103,17 @@ class client {
   void list_all(const resource& type, const std::string& ns, list_options options,
                 json_callback done);
   void create(const resource& type, const std::string& ns, nlohmann::json object,
-              json_callback done, decode body = decode::full);
+              json_callback done, decode body = decode::full, const std::string& flow = {});
   void replace(const resource& type, const std::string& ns, const std::string& name,
                nlohmann::json object, json_callback done, const std::string& subresource = {},
-               decode body = decode::full);
+               decode body = decode::full, const std::string& flow = {});
   void patch(const resource& type, const std::string& ns, const std::string& name, patch_type kind,
              nlohmann::json body, json_callback done, const std::string& subresource = {},
-             const std::string& field_manager = {}, decode answer = decode::full);
+             const std::string& field_manager = {}, decode answer = decode::full,
+             const std::string& flow = {});
   void remove(const resource& type, const std::string& ns, const std::string& name,
-              const delete_options& options, json_callback done, decode body = decode::full);
+              const delete_options& options, json_callback done, decode body = decode::full,
+              const std::string& flow = {});
   // The group versions the server serves: "v1", "apps/v1", "ray.io/v1", ...
   void server_group_versions(std::function<void(result<std::set<std::string>>)> done);
 
@@ -124,10 +131,10 @@ class client {
   struct attempt_state;
   struct inflight;
   void start(std::string verb, http_request_spec spec, bool retry_safe, bool generated_name,
-             json_callback done, decode body = decode::full);
+             json_callback done, decode body = decode::full, const std::string& flow = {});
   void run_attempt(std::shared_ptr<attempt_state> state);
   void send(std::shared_ptr<attempt_state> state);
-  void send_waiting();
+  void dispatch();
   void finish_attempt(std::shared_ptr<attempt_state> state, result<http_response> outcome);
 
   http_transport transport_;

@@ -22,11 +22,18 @@ class rate_limiter {
   // Takes one token and returns how long the caller must wait before using it (zero when a
   // token was available). Waits compound: the n-th caller beyond the burst waits n/qps.
   std::chrono::nanoseconds reserve(clock::time_point now = clock::now());
+  // Takes a token only if one is there now: zero when it did, else how long until one will be
+  // (and nothing is taken). For callers that keep their own queue and decide who goes next.
+  std::chrono::nanoseconds try_acquire(clock::time_point now = clock::now());
 
   double qps() const { return qps_; }
   int burst() const { return burst_; }
 
  private:
+  // Moves the theoretical arrival time on by one interval and returns the wait for that token;
+  // with `only_if_free`, only when there is no wait (else it returns the wait, taking nothing).
+  std::chrono::nanoseconds take(clock::time_point now, bool only_if_free);
+
   double qps_;
   int burst_;
   int64_t interval_ns_;

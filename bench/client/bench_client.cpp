@@ -1,6 +1,9 @@
 // bench-client: the benchmarks' load and their baseline, through the project's own client.
 //
-//   bench-client create-pods NS COUNT            the baseline: COUNT plain pods created at once
+//   bench-client create-pods NS COUNT CLUSTER_NS CLUSTER
+//                                                the baseline: COUNT pods created at once, each
+//                                                the worker pod the operator builds for
+//                                                CLUSTER's first group (as ray/ builds it)
 //   bench-client patch-workers NS PREFIX CLUSTERS REPLICAS
 //                                                every cluster PREFIX1..PREFIXn's first group
 //                                                patched to REPLICAS at once
@@ -21,14 +24,19 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <future>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "k8s/client.hpp"
 #include "k8s/config.hpp"
 #include "k8s/watcher.hpp"
+#include "ray/children.hpp"
+#include "ray/defaults.hpp"
+#include "ray/updates.hpp"
 
 using nlohmann::json;
 using clock_type = std::chrono::steady_clock;
@@ -147,14 +155,23 @@ class completion_count {
   std::atomic<int> failures_{0};
 };
 
-json plain_pod(int i) {
-  return {{"metadata",
-           {{"name", "baseline-" + std::to_string(i)}, {"labels", {{"bench", "baseline"}}}}},
-          {"spec",
-           {{"containers",
-             {{{"name", "c"},
-               {"image", "rayproject/ray:2.9.0"},
-               {"resources", {{"limits", {{"cpu", "100m"}, {"memory", "256Mi"}}}}}}}}}}};
+// The worker pod the operator would create for `cluster`'s first group, built by the same
+// functions of ray/ from the cluster as stored, made a baseline pod: named, labelled for the
+// baseline's watch, and owned by nothing (it lives in another namespace than its cluster).
+json operator_worker_pod(k8s::client& api, const std::string& ns, const std::string& cluster) {
+  std::promise<k8s::result<json>> got;
+  api.get(rayclusters, ns, cluster, [&](k8s::result<json> r) { got.set_value(std::move(r)); });
+  k8s::result<json> stored = got.get_future().get();
+  if (!stored.ok())
+    throw std::runtime_error("getting RayCluster " + cluster + ": " + stored.error().describe());
+  json pod = ray::desired_worker_pod(ray::with_defaults(stored.value()), 0,
+                                     ray::user_spec_hashes(stored.value()));
+  json& meta = pod["metadata"];
+  meta.erase("generateName");
+  meta.erase("ownerReferences");
+  meta.erase("namespace");
+  meta["labels"]["bench"] = "baseline";
+  return pod;
 }
 
 json replicas_patch(int replicas) {
@@ -176,13 +193,16 @@ const auto deadline_after = [](int seconds) {
   return clock_type::now() + std::chrono::seconds(seconds);
 };
 
-int create_pods(k8s::client& api, const std::string& ns, int count) {
+int create_pods(k8s::client& api, const std::string& ns, int count, const json& pod) {
   pod_sightings pods(api, ns, "bench=baseline");
   completion_count calls(static_cast<size_t>(count));
   const auto t0 = clock_type::now();
-  for (int i = 0; i < count; ++i)
-    api.create(k8s::resources::pods, ns, plain_pod(i), calls.callback("creating a pod"),
+  for (int i = 0; i < count; ++i) {
+    json one = pod;
+    one["metadata"]["name"] = "baseline-" + std::to_string(i);
+    api.create(k8s::resources::pods, ns, std::move(one), calls.callback("creating a pod"),
                k8s::decode::metadata);
+  }
   const int failed = calls.wait();
   const auto any = [](const pod_sightings::sighting&) { return true; };
   if (!pods.wait_for(static_cast<size_t>(count - failed), any, deadline_after(600))) return 1;
@@ -257,7 +277,7 @@ int scale_latency(k8s::client& api, const std::string& ns, const std::string& pr
 
 int usage() {
   std::fprintf(stderr,
-               "usage: bench-client create-pods NS COUNT\n"
+               "usage: bench-client create-pods NS COUNT CLUSTER_NS CLUSTER\n"
                "       bench-client patch-workers NS PREFIX CLUSTERS REPLICAS\n"
                "       bench-client scale-latency NS PREFIX FIRST LAST\n");
   return 2;
@@ -275,8 +295,9 @@ int main(int argc, char** argv) {
   options.transport.user_agent = "bench-client";  // apart from the operator's in the audit log
   k8s::client api(k8s::load_default_config(), options);
   try {
-    if (args[0] == "create-pods" && args.size() == 3)
-      return create_pods(api, args[1], std::stoi(args[2]));
+    if (args[0] == "create-pods" && args.size() == 5)
+      return create_pods(api, args[1], std::stoi(args[2]),
+                         operator_worker_pod(api, args[3], args[4]));
     if (args[0] == "patch-workers" && args.size() == 5)
       return patch_workers(api, args[1], args[2], std::stoi(args[3]), std::stoi(args[4]));
     if (args[0] == "scale-latency" && args.size() == 5)

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <future>
 
 #include "test/client/client_fixture.hpp"
 
@@ -155,4 +156,73 @@ TEST_CASE("client flow control: the rate limiter holds the configured QPS") {
   for (size_t i = 1; i < reqs.size(); ++i)
     if (seconds_between(reqs[i - 1], reqs[i]) < 0.025) ++too_close;
   CHECK(too_close <= 2);
+}
+
+namespace {
+// Where, in the order the server received them, the request for `name` came.
+size_t position_of(const std::vector<http_request>& reqs, const std::string& name) {
+  for (size_t i = 0; i < reqs.size(); ++i)
+    if (reqs[i].path == "/api/v1/namespaces/ns/pods/" + name) return i;
+  return reqs.size();
+}
+
+constexpr int queued = 6;  // flow a's requests, a0 ... a5
+
+// Gets a0 ... a5 in flow "ns/a", then b in flow "ns/b", all at once.
+void get_a_then_b(k8s::client& api) {
+  const auto ignore = [](k8s::result<json>) {};
+  for (int i = 0; i < queued; ++i)
+    api.get(k8s::resources::pods, "ns", "a" + std::to_string(i), ignore, {}, "ns/a");
+  api.get(k8s::resources::pods, "ns", "b", ignore, {}, "ns/b");
+}
+
+// Flow a's requests reached the server in the order they were made.
+void check_a_in_order(const std::vector<http_request>& reqs) {
+  for (int i = 1; i < queued; ++i)
+    CHECK(position_of(reqs, "a" + std::to_string(i - 1)) <
+          position_of(reqs, "a" + std::to_string(i)));
+}
+}  // namespace
+
+TEST_CASE(
+    "client flow control: a flow's one request waiting for the limiter goes ahead of "
+    "another flow's queue") {
+  test_support::scripted_server server(
+      [](const http_request&, response_writer& w) { w.send(200, R"({"kind":"Pod"})"); });
+  auto options = quick_options();
+  options.qps = 5;
+  options.burst = 1;
+  k8s::client api(config_for(server), options);
+  get_a_then_b(api);
+  REQUIRE(server.wait_for_requests(queued + 1, 10s));
+  const auto reqs = server.requests();
+  // a0 took the one token; a1 was first in line for the next, then it was b's turn (a2, had
+  // the calls above been slow enough for a1 to go before b queued). Without turns, b would
+  // have been last.
+  CHECK(position_of(reqs, "b") <= 3);
+  check_a_in_order(reqs);
+}
+
+TEST_CASE(
+    "client flow control: a flow's one request waiting for a slot goes ahead of another "
+    "flow's queue") {
+  // The server answers nothing until every call has been made, so all but the first wait.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  test_support::scripted_server server([released](const http_request&, response_writer& w) {
+    released.wait_for(10s);
+    w.send(200, R"({"kind":"Pod"})");
+  });
+  auto options = quick_options();
+  options.qps = 0;
+  options.max_in_flight = 1;
+  k8s::client api(config_for(server), options);
+  get_a_then_b(api);
+  release.set_value();
+  REQUIRE(server.wait_for_requests(queued + 1, 10s));
+  const auto reqs = server.requests();
+  CHECK(position_of(reqs, "a0") == 0);  // in flight before the others were made
+  CHECK(position_of(reqs, "a1") == 1);  // first in line
+  CHECK(position_of(reqs, "b") == 2);   // then b's turn, before a2 ... a5
+  check_a_in_order(reqs);
 }

@@ -50,3 +50,17 @@ TEST_CASE("rate limiter: concurrent callers get distinct slots") {
   // 1000 reservations at one instant: one per millisecond, none shared, none lost.
   for (size_t i = 0; i < all.size(); ++i) REQUIRE(all[i] == std::chrono::milliseconds(i));
 }
+
+TEST_CASE(
+    "rate limiter: try_acquire takes a token only when one is there, and says when one will be") {
+  rate_limiter limiter(10, 2);
+  const auto t0 = rate_limiter::clock::now();
+  CHECK(limiter.try_acquire(t0) == 0ns);
+  CHECK(limiter.try_acquire(t0) == 0ns);
+  CHECK(limiter.try_acquire(t0) == 100ms);  // the bucket is empty: nothing taken
+  CHECK(limiter.try_acquire(t0) == 100ms);  // so asking again is told the same
+  CHECK(limiter.try_acquire(t0 + 100ms) == 0ns);
+  CHECK(limiter.try_acquire(t0 + 100ms) == 100ms);
+  rate_limiter unlimited(0, 1);
+  for (int i = 0; i < 100; ++i) REQUIRE(unlimited.try_acquire(t0) == 0ns);
+}
