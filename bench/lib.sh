@@ -1,10 +1,12 @@
 # Helpers of bench/run.sh: a sandbox of its own, the operator under test, RayClusters in bulk,
 # and the figures read from /proc and from the operator's /metrics. Sourced, not run.
 
-bench_sandbox_up() {  # PODS: nodes enough for that many pods of 100m
+bench_sandbox_up() {  # PODS: nodes enough for that many pods of 100m and 256Mi
   local pods=$1
   export RAY_OPERATOR_KUBELET_SIM=$build_dir/sandbox/kubelet_sim/kubelet-sim
-  export RAY_OPERATOR_KUBELET_SIM_ARGS="--nodes $((pods / 100 + 2)) --node-cpu 64 --node-memory 256Gi"
+  # Big nodes, so that their heartbeats (a lease renewal per node every 10 s) stay a small part
+  # of what the API server handles at the largest loads.
+  export RAY_OPERATOR_KUBELET_SIM_ARGS="--nodes $((pods / 1000 + 2)) --node-pods 1000 --node-cpu 128 --node-memory 512Gi"
   "$repo/sandbox/down" bench --wipe >/dev/null 2>&1 || true
   eval "$("$repo/sandbox/up" bench 2>/dev/null | tail -n 1)"
   export KUBECONFIG
@@ -117,6 +119,19 @@ wait_ready() {
     ((SECONDS < deadline)) || { echo "bench: $count clusters not Ready within $limit s" >&2; return 1; }
     sleep 2
   done
+}
+# NAMESPACE COUNT: waits (up to 900 s) until COUNT pods of NAMESPACE are Running.
+wait_running() {
+  local deadline=$((SECONDS + 900))
+  until [ "$(k get pods -n "$1" --field-selector=status.phase=Running -o name | wc -l)" -ge "$2" ]; do
+    ((SECONDS < deadline)) || { echo "bench: $2 pods of $1 not Running within 900 s" >&2; return 1; }
+    sleep 1
+  done
+}
+# The kubelet simulator's busiest 10 s so far: the most pods it started per second (its log).
+simulator_peak() {
+  grep -o 'and [0-9.]* started per second' "${audit_log%/*}/kubelet-sim.log" 2>/dev/null |
+    awk '$2 > m { m = $2 } END { printf "%.1f\n", m }'
 }
 # NAMESPACE PREFIX COUNT REPLICAS MAX: creates the clusters and waits until they are Ready.
 clusters_up() {

@@ -62,9 +62,16 @@ scenario_throughput() {
     k create namespace baseline >/dev/null
     operator_start bench --qps 0
     clusters_up bench bench- "$c" 0 $((2 * w))
+    local t_base
+    t_base=$(date +%s.%N)
     BENCH_TIMELINE=$out/benchmarks/timeline-baseline-$load.txt \
       bench_client create-pods baseline $((c * w)) bench bench-1 >"$out/benchmarks/baseline-$load.txt"
     read_figures base <"$out/benchmarks/baseline-$load.txt"
+    # The kubelet simulator behind the baseline: when it has every baseline pod running, and its
+    # own figure for its busiest 10 s, so that a reader knows how fast it goes.
+    wait_running baseline $((c * w))
+    record "simulator_${load}_seconds" "$(calc "$(date +%s.%N) - $t_base")"
+    record "simulator_${load}_peak" "$(simulator_peak)"
     BENCH_TIMELINE=$out/benchmarks/timeline-operator-$load.txt \
       bench_client patch-workers bench bench- "$c" "$w" >"$out/benchmarks/operator-$load.txt"
     read_figures oper <"$out/benchmarks/operator-$load.txt"
@@ -241,23 +248,33 @@ scenario_restart() {
     "$(requests_of list) lists, $(requests_of get) gets, $(writes) writes"
 }
 
-# 7. The moonshot: 10,000 clusters x 4 pods (1 head + 3 workers).
+# 7. The moonshot: 10,000 clusters x 4 pods (1 head + 3 workers). Each figure is recorded as
+# soon as it is known, so a run cut short still says how far it got.
 scenario_moonshot() {
-  local c=$moonshot_clusters
+  local c=$moonshot_clusters t0
   echo "== moonshot: $c clusters x 4 pods"
   bench_sandbox_up $((c * 4 + c * 3))
   k create namespace bench >/dev/null
   k create namespace baseline >/dev/null
   operator_start bench --qps 0
+  t0=$(date +%s.%N)
   clusters_up bench x- "$c" 0 3
+  record moonshot_clusters_ready_seconds "$(calc "$(date +%s.%N) - $t0")"
+  record moonshot_rss_idle "$(rss_kb)"
+  echo "moonshot: $c idle clusters Ready after $(calc "$(date +%s.%N) - $t0") s; RSS $(rss_kb) KB"
   bench_client create-pods baseline $((c * 3)) bench x-1 >"$out/benchmarks/moonshot-baseline.txt"
-  bench_client patch-workers bench x- "$c" 3 >"$out/benchmarks/moonshot-operator.txt"
   read_figures mb <"$out/benchmarks/moonshot-baseline.txt"
+  record moonshot_baseline "$mb_pods_per_second"
+  echo "moonshot: the baseline created $((c * 3)) pods at $mb_pods_per_second pods/s"
+  bench_client patch-workers bench x- "$c" 3 >"$out/benchmarks/moonshot-operator.txt"
   read_figures mo <"$out/benchmarks/moonshot-operator.txt"
-  wait_ready bench "$c"
+  record moonshot_operator "$mo_pods_per_second"
   record moonshot_ratio "$(calc "$mo_pods_per_second / $mb_pods_per_second")"
   record moonshot_rss "$(rss_kb)"
   echo "moonshot: $mo_pods_per_second pods/s against $mb_pods_per_second; RSS $(rss_kb) KB"
+  wait_ready bench "$c"
+  record moonshot_rss "$(rss_kb)"
+  echo "moonshot: every cluster Ready; RSS $(rss_kb) KB"
   operator_stop
   bench_sandbox_down
 }

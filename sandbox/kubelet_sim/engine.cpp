@@ -45,6 +45,7 @@ engine::engine(k8s::config cfg, sim_options options)
     n.params.cpu = options_.node_cpu;
     n.params.memory = options_.node_memory;
     n.params.gpu = options_.node_gpu;
+    n.params.pods = options_.node_pods;
     nodes_.emplace(n.params.name, std::move(n));
   }
   api_.set_observer([](const k8s::request_record& r) {

@@ -29,6 +29,7 @@ struct sim_options {
   int nodes = 3;
   std::string node_cpu = "8";  // canonical quantity text
   std::string node_memory = "32Gi";
+  int64_t node_pods = 110;
   int64_t node_gpu = 0;
   std::string node_prefix = "sim-node-";
   std::chrono::milliseconds start_delay{500};

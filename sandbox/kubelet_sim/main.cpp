@@ -46,8 +46,10 @@ std::optional<parsed> parse(int argc, char** argv) {
       "nodes", po::value(&p.sim.nodes)->default_value(3), "number of nodes to simulate")(
       "node-cpu", po::value(&p.sim.node_cpu)->default_value("8"), "CPU of each node")(
       "node-memory", po::value(&p.sim.node_memory)->default_value("32Gi"), "memory of each node")(
-      "node-gpu", po::value(&p.sim.node_gpu)->default_value(0),
-      "nvidia.com/gpu of each node (0: none)")(
+      "node-pods", po::value(&p.sim.node_pods)->default_value(110),
+      "pods each node takes (the kubelet's maxPods)")("node-gpu",
+                                                      po::value(&p.sim.node_gpu)->default_value(0),
+                                                      "nvidia.com/gpu of each node (0: none)")(
       "node-prefix", po::value(&p.sim.node_prefix)->default_value("sim-node-"),
       "node names are this prefix and 0, 1, ...")("start-delay-ms",
                                                   po::value(&delay_ms)->default_value(500),
@@ -63,6 +65,7 @@ std::optional<parsed> parse(int argc, char** argv) {
   po::notify(vm);
   if (p.sim.nodes < 1 || p.sim.nodes > 5000) throw po::error("--nodes must be 1..5000");
   if (p.sim.node_gpu < 0) throw po::error("--node-gpu must not be negative");
+  if (p.sim.node_pods < 1) throw po::error("--node-pods must be positive");
   if (delay_ms < 0) throw po::error("--start-delay-ms must not be negative");
   p.sim.start_delay = std::chrono::milliseconds(delay_ms);
   p.sim.node_cpu = canonical_quantity("node-cpu", p.sim.node_cpu);

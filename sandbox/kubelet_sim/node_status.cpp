@@ -30,7 +30,10 @@ std::string fake_id(const std::string& name, const char* salt) {
 }
 
 json resources(const node_params& p) {
-  json r{{"cpu", p.cpu}, {"memory", p.memory}, {"pods", "110"}, {"ephemeral-storage", "100Gi"}};
+  json r{{"cpu", p.cpu},
+         {"memory", p.memory},
+         {"pods", std::to_string(p.pods)},
+         {"ephemeral-storage", "100Gi"}};
   if (p.gpu > 0) r[gpu_resource] = std::to_string(p.gpu);
   return r;
 }

@@ -15,6 +15,7 @@ struct node_params {
   std::string memory;  // canonical quantity text
   int64_t gpu = 0;
   std::string kubelet_version;
+  int64_t pods = 110;  // the kubelet's default maxPods
 };
 
 // Label values a registered node must carry.

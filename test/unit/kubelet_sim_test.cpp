@@ -327,6 +327,9 @@ TEST_CASE("kubelet-sim: node status keeps its times unless it beats or changes")
   CHECK(s["conditions"][0]["status"] == "False");
   CHECK(s["addresses"][0] == json{{"type", "InternalIP"}, {"address", "127.0.1.1"}});
   CHECK(status_patch(s, node_status(p, s, true, "T2", false)).empty());
+  node_params big = p;
+  big.pods = 1000;  // --node-pods
+  CHECK(node_status(big, json::object(), true, "T1", true)["allocatable"]["pods"] == "1000");
 
   json beat = node_status(p, s, true, "T3", true);
   CHECK(beat["conditions"][3]["lastHeartbeatTime"] == "T3");
