@@ -54,8 +54,7 @@ void write_finalizers(cluster_self self, bool ours, const std::string& reason) {
   st.finalizers_written_on = k8s::resource_version(*st.stored);
   const uint64_t ticket = st.next_ticket++;
   st.ledger.begin(finalizer_key, ticket, st.port->now());
-  w.flow = st.key.str();
-  st.port->write(std::move(w), handle(self), ticket);
+  send_write(self, std::move(w), ticket);
 }
 
 // A finalizer write is in flight, or done and not shown by the watch yet: the version it was
@@ -98,8 +97,7 @@ void stop_head(cluster_self self) {
   const uint64_t ticket = st.next_ticket++;
   st.ledger.begin(key, ticket, st.port->now(), "delete");
   st.delete_reasons[key] = w.reason;
-  w.flow = st.key.str();
-  st.port->write(std::move(w), handle(self), ticket);
+  send_write(self, std::move(w), ticket);
 }
 
 std::string describe(const ray::redis_cleanup_plan& plan) {

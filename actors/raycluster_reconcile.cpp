@@ -217,8 +217,7 @@ void remove_stale_children(cluster_self self, const std::map<std::string, std::s
     const uint64_t ticket = st.next_ticket++;
     st.ledger.begin(key, ticket, now, "delete");
     st.delete_reasons[key] = w.reason;
-    w.flow = st.key.str();
-    st.port->write(std::move(w), handle(self), ticket);
+    send_write(self, std::move(w), ticket);
   }
 }
 
@@ -313,8 +312,7 @@ void record(cluster_self self, const std::string& type, const std::string& reaso
   if (!w) return;
   const uint64_t ticket = st.next_ticket++;
   st.event_writes[ticket] = *w;
-  w->flow = st.key.str();
-  st.port->write(std::move(*w), handle(self), ticket);
+  send_write(self, std::move(*w), ticket);
 }
 
 outcome reconcile(cluster_self self) {

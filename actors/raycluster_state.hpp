@@ -113,6 +113,14 @@ inline caf::actor handle(cluster_self self) {
   return caf::actor_cast<caf::actor>(self);
 }
 
+// Every write of the cluster's goes through here: it is of the cluster's flow, which the client
+// serves in turn with other clusters' when requests wait (fair turns), and its answer comes back
+// to this actor under the ticket.
+inline void send_write(cluster_self self, write_request w, uint64_t ticket) {
+  w.flow = self->state.key.str();
+  self->state.port->write(std::move(w), handle(self), ticket);
+}
+
 // raycluster_reconcile.cpp
 outcome reconcile(cluster_self self);
 nlohmann::json involved_object(const nlohmann::json& raycluster);

@@ -87,8 +87,7 @@ void replace_pod(cluster_self self, const ray::observed_pod& pod, const std::str
   const uint64_t ticket = st.next_ticket++;
   st.ledger.begin(key, ticket, now, "delete");
   st.update_deleted_uids.insert(pod.uid);
-  w.flow = st.key.str();
-  st.port->write(std::move(w), handle(self), ticket);
+  send_write(self, std::move(w), ticket);
 }
 
 }  // namespace

@@ -150,8 +150,7 @@ uint64_t send(cluster_self self, const std::string& key, write_request w, std::s
   auto& st = self->state;
   const uint64_t ticket = st.next_ticket++;
   st.ledger.begin(key, ticket, st.port->now(), std::move(written));
-  w.flow = st.key.str();
-  st.port->write(std::move(w), handle(self), ticket);
+  send_write(self, std::move(w), ticket);
   return ticket;
 }
 
@@ -416,8 +415,7 @@ bool on_written(cluster_self self, uint64_t ticket, write_result& r) {
     if (next) {  // repeats counted while that write was in flight
       const uint64_t t = st.next_ticket++;
       st.event_writes[t] = *next;
-      next->flow = st.key.str();
-      st.port->write(std::move(*next), handle(self), t);
+      send_write(self, std::move(*next), t);
     }
     return false;
   }

@@ -101,6 +101,16 @@ bool only_progressed(const ray::observed_pod& before, const ray::observed_pod& a
          before.ready == after.ready;
 }
 
+// Every write of the group's goes through here: it is of its cluster's flow (the client serves
+// waiting requests a cluster at a time, in turn), and its answer comes back under the ticket.
+void send_write(self_ptr self, write_request w, pending_write pending) {
+  auto& st = self->state;
+  w.flow = st.spec->flow;
+  const uint64_t ticket = st.next_ticket++;
+  st.writes[ticket] = std::move(pending);
+  st.port->write(std::move(w), handle(self), ticket);
+}
+
 void delete_pod(self_ptr self, const ray::observed_pod& pod, const std::string& why) {
   auto& st = self->state;
   const auto now = st.port->now();
@@ -114,10 +124,7 @@ void delete_pod(self_ptr self, const ray::observed_pod& pod, const std::string& 
   w.name = pod.name;
   w.delete_opts.precondition_uid = pod.uid;  // never a newer pod that reuses the name
   w.reason = why;
-  w.flow = st.spec->flow;
-  const uint64_t ticket = st.next_ticket++;
-  st.writes[ticket] = {pending_write::kind::remove, pod.name, pod.uid};
-  st.port->write(std::move(w), handle(self), ticket);
+  send_write(self, std::move(w), {pending_write::kind::remove, pod.name, pod.uid});
 }
 
 void create_pod(self_ptr self) {
@@ -135,10 +142,7 @@ void create_pod(self_ptr self) {
   w.name = name;
   w.body = std::move(pod);
   w.reason = "group " + st.group + " has fewer pods than desired";
-  w.flow = st.spec->flow;
-  const uint64_t ticket = st.next_ticket++;
-  st.writes[ticket] = {pending_write::kind::create, name, {}};
-  st.port->write(std::move(w), handle(self), ticket);
+  send_write(self, std::move(w), {pending_write::kind::create, name, {}});
 }
 
 // A create without a definite answer is settled by reading the pod it may have made.

@@ -1,12 +1,14 @@
 # Helpers of bench/run.sh: a sandbox of its own, the operator under test, RayClusters in bulk,
 # and the figures read from /proc and from the operator's /metrics. Sourced, not run.
 
-bench_sandbox_up() {  # PODS: nodes enough for that many pods of 100m and 256Mi
+bench_sandbox_up() {  # PODS: nodes enough for that many of the benchmarks' pods
   local pods=$1
   export RAY_OPERATOR_KUBELET_SIM=$build_dir/sandbox/kubelet_sim/kubelet-sim
   # Big nodes, so that their heartbeats (a lease renewal per node every 10 s) stay a small part
-  # of what the API server handles at the largest loads.
-  export RAY_OPERATOR_KUBELET_SIM_ARGS="--nodes $((pods / 1000 + 2)) --node-pods 1000 --node-cpu 128 --node-memory 512Gi"
+  # of what the API server handles at the largest loads. A worker pod's containers ask for 100m
+  # and 256Mi, but its init container (wait-gcs-ready, as KubeRay's) for 200m, and a pod is
+  # charged the larger: 1,000 of them take 200 CPUs and 256 GiB.
+  export RAY_OPERATOR_KUBELET_SIM_ARGS="--nodes $((pods / 1000 + 2)) --node-pods 1000 --node-cpu 256 --node-memory 512Gi"
   "$repo/sandbox/down" bench --wipe >/dev/null 2>&1 || true
   eval "$("$repo/sandbox/up" bench 2>/dev/null | tail -n 1)"
   export KUBECONFIG
@@ -116,9 +118,30 @@ wait_ready() {
   local ns=$1 count=$2 prefix=${3:-} limit=1800 deadline
   deadline=$((SECONDS + limit))
   until [ "$(ready_clusters "$ns" "$prefix")" = "$count" ]; do
-    ((SECONDS < deadline)) || { echo "bench: $count clusters not Ready within $limit s" >&2; return 1; }
+    ((SECONDS < deadline)) || {
+      echo "bench: $count clusters not Ready within $limit s" >&2
+      explain_stall "$ns"
+      return 1
+    }
     sleep 2
   done
+}
+# What a stalled wait saw: the nodes' Ready condition, the pods by phase, the simulator's and
+# the operator's last words; so that a run that fails says which side stopped.
+explain_stall() {
+  {
+    echo "bench: $(ready_clusters "$1") clusters Ready; nodes by Ready condition:"
+    k get nodes -o json | jq -r '.items[] | .status.conditions[] | select(.type == "Ready") | .status' |
+      sort | uniq -c
+    echo "bench: pods of $1 by phase (and Ready):"
+    k get pods -n "$1" -o json | jq -r '.items[] | .status.phase + " " +
+      ([.status.conditions // [] | .[] | select(.type == "Ready") | .status] | first // "-")' |
+      sort | uniq -c
+    echo "bench: the kubelet simulator's last lines:"
+    tail -n 5 "${audit_log%/*}/kubelet-sim.log" 2>/dev/null
+    echo "bench: the operator's last lines:"
+    tail -n 5 "${op_log:-/dev/null}" 2>/dev/null
+  } >&2 || true
 }
 # NAMESPACE COUNT: waits (up to 900 s) until COUNT pods of NAMESPACE are Running.
 wait_running() {

@@ -188,9 +188,9 @@ void client::set_observer(std::function<void(const request_record&)> observer) {
   observer_ = std::make_shared<std::function<void(const request_record&)>>(std::move(observer));
 }
 
-void client::request(std::string verb, http_request_spec spec, bool retry_safe,
-                     json_callback done) {
-  start(std::move(verb), std::move(spec), retry_safe, false, std::move(done));
+void client::request(std::string verb, http_request_spec spec, bool retry_safe, json_callback done,
+                     const std::string& flow) {
+  start(std::move(verb), std::move(spec), retry_safe, false, std::move(done), decode::full, flow);
 }
 
 void client::start(std::string verb, http_request_spec spec, bool retry_safe, bool generated_name,

@@ -118,7 +118,8 @@ class client {
   void server_group_versions(std::function<void(result<std::set<std::string>>)> done);
 
   // The building block of the calls above, for paths they do not cover.
-  void request(std::string verb, http_request_spec spec, bool retry_safe, json_callback done);
+  void request(std::string verb, http_request_spec spec, bool retry_safe, json_callback done,
+               const std::string& flow = {});
 
   // Observes every completed request (called on a client thread; keep it cheap).
   void set_observer(std::function<void(const request_record&)> observer);

@@ -123,8 +123,10 @@ class engine {
   bool nodes_synced_ = false;
   bool heartbeat_started_ = false;
   bool schedule_pending_ = false;
-  uint64_t binds_ = 0, starts_ = 0;       // since the last report
-  std::map<std::string, pod_view> pods_;  // by uid
+  std::chrono::steady_clock::duration last_pass_{};  // how long the last scheduling pass took
+  uint64_t binds_ = 0, starts_ = 0, passes_ = 0;     // since the last report
+  std::chrono::steady_clock::duration pass_time_{};  // and the passes' time
+  std::map<std::string, pod_view> pods_;             // by uid
   std::map<std::string, pod_view> pods_relisted_;
   std::map<std::string, pod_runtime> runtime_;  // by uid; outlives relists
   std::map<std::string, node_state> nodes_;     // ours only, by name

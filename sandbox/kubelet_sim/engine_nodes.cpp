@@ -63,7 +63,8 @@ void engine::reconcile_node(const std::string& name, actions& out) {
                                    r.error().describe());
                       after(retry_delay, [this, name](actions& o) { reconcile_node(name, o); });
                     }
-                  }));
+                  }),
+                  k8s::decode::full, name);
     });
     return;
   }
@@ -82,7 +83,8 @@ void engine::reconcile_node(const std::string& name, actions& out) {
                    if (r && k8s::uid(r.value()) == n.uid) observe_node(n, r.value());
                    if (!r) spdlog::warn("labelling node {}: {}", name, r.error().describe());
                    if (r) reconcile_node(name, later);
-                 }));
+                 }),
+                 {}, {}, k8s::decode::full, name);
     });
     return;
   }
@@ -113,10 +115,14 @@ void engine::write_node_status(node_state& n, actions& out) {
                    after(retry_delay, [this, name](actions& o) { reconcile_node(name, o); });
                  }
                }),
-               "status");
+               "status", {}, k8s::decode::full, name);
   });
 }
 
+// Each node's writes (its registration, status and lease) are of its own flow, and so are the
+// writes for its pods (engine_pods.cpp), as every real kubelet has a client of its own: while
+// thousands of pod writes wait for the client's bound on requests in flight, a node's lease
+// renewal waits a turn, not behind them all, and the node does not go NotReady for it.
 void engine::heartbeat(actions& out) {
   for (auto& [name, n] : nodes_) {
     if (!n.exists) continue;
@@ -147,9 +153,11 @@ void engine::renew_lease(const node_state& n, actions& out) {
                     spdlog::debug("lease of node {} created", name);
                   else if (r.error().kind() != k8s::error_kind::already_exists)
                     spdlog::warn("creating the lease of node {}: {}", name, r.error().describe());
-                }));
+                }),
+                k8s::decode::full, name);
           });
-        }));
+        }),
+        {}, {}, k8s::decode::full, name);
   });
 }
 

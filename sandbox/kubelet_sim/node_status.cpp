@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <functional>
 
+#include "k8s/quantity.hpp"
 #include "sandbox/kubelet_sim/faults.hpp"
 #include "sandbox/kubelet_sim/fit.hpp"
 
@@ -29,12 +30,18 @@ std::string fake_id(const std::string& name, const char* salt) {
   return buf;
 }
 
+// Every quantity as the API server writes it back ("1k" for 1000 pods): a status compared with
+// the stored one must find nothing to write, or each reply would bring another write.
+std::string canonical(int64_t count) {
+  return k8s::quantity::from_value(count).to_string();
+}
+
 json resources(const node_params& p) {
   json r{{"cpu", p.cpu},
          {"memory", p.memory},
-         {"pods", std::to_string(p.pods)},
+         {"pods", canonical(p.pods)},
          {"ephemeral-storage", "100Gi"}};
-  if (p.gpu > 0) r[gpu_resource] = std::to_string(p.gpu);
+  if (p.gpu > 0) r[gpu_resource] = canonical(p.gpu);
   return r;
 }
 

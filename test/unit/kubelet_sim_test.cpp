@@ -329,7 +329,12 @@ TEST_CASE("kubelet-sim: node status keeps its times unless it beats or changes")
   CHECK(status_patch(s, node_status(p, s, true, "T2", false)).empty());
   node_params big = p;
   big.pods = 1000;  // --node-pods
-  CHECK(node_status(big, json::object(), true, "T1", true)["allocatable"]["pods"] == "1000");
+  big.gpu = 2000;
+  // As the API server writes them back: "1000" would differ from the stored "1k" after every
+  // write, and each reply would bring another (a node status write loop).
+  json big_status = node_status(big, json::object(), true, "T1", true);
+  CHECK(big_status["allocatable"]["pods"] == "1k");
+  CHECK(big_status["capacity"]["nvidia.com/gpu"] == "2k");
 
   json beat = node_status(p, s, true, "T3", true);
   CHECK(beat["conditions"][3]["lastHeartbeatTime"] == "T3");
