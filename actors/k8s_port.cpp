@@ -54,16 +54,20 @@ void k8s_port::write(write_request w, caf::actor reply_to, uint64_t ticket) {
   };
   // A write's result is only the object's identity: nothing more of the answer is decoded.
   constexpr auto identity = k8s::decode::metadata;
+  // Events go through a client of their own, as controller-runtime's recorder has one: under
+  // its own bound on requests in flight, so that a scale-up's thousand Events never hold its
+  // pod creates back, but spending the same rate limiter's budget (see app/main.cpp).
+  k8s::client& api = w.type.plural == k8s::resources::events.plural ? events_ : api_;
   if (w.verb == "create")
-    return api_.create(w.type, w.ns, std::move(w.body), std::move(done), identity, w.flow);
+    return api.create(w.type, w.ns, std::move(w.body), std::move(done), identity, w.flow);
   if (w.verb == "replace")
-    return api_.replace(w.type, w.ns, w.name, std::move(w.body), std::move(done), w.subresource,
-                        identity, w.flow);
+    return api.replace(w.type, w.ns, w.name, std::move(w.body), std::move(done), w.subresource,
+                       identity, w.flow);
   if (w.verb == "patch")
-    return api_.patch(w.type, w.ns, w.name, w.patch, std::move(w.body), std::move(done),
-                      w.subresource, {}, identity, w.flow);
+    return api.patch(w.type, w.ns, w.name, w.patch, std::move(w.body), std::move(done),
+                     w.subresource, {}, identity, w.flow);
   if (w.verb == "delete")
-    return api_.remove(w.type, w.ns, w.name, w.delete_opts, std::move(done), identity, w.flow);
+    return api.remove(w.type, w.ns, w.name, w.delete_opts, std::move(done), identity, w.flow);
   done(k8s::api_error(k8s::error_kind::config, "unknown write verb '" + w.verb + "'"));
 }
 

@@ -19,7 +19,9 @@ namespace actors {
 
 class k8s_port final : public api_port {
  public:
-  explicit k8s_port(k8s::client& api) : api_(api) {}
+  // `events`, when given, sends the Events (see write()).
+  explicit k8s_port(k8s::client& api, k8s::client* events = nullptr)
+      : api_(api), events_(events ? *events : api) {}
   ~k8s_port() override;
 
   void write(write_request request, caf::actor reply_to, uint64_t ticket) override;
@@ -41,6 +43,7 @@ class k8s_port final : public api_port {
   void completed();
 
   k8s::client& api_;
+  k8s::client& events_;
   timer_service timers_;
   std::atomic<int> in_flight_{0};
   std::atomic<uint64_t> writes_{0};

@@ -147,9 +147,18 @@ int main(int argc, char** argv) {
   client_opts.transport.request_timeout = std::chrono::seconds(opts.request_timeout_seconds);
   client_opts.transport.user_agent =
       std::string("ray-operator/") + RAY_OPERATOR_VERSION + " (" + identity + ")";
-  std::unique_ptr<k8s::client> api;
+  std::unique_ptr<k8s::client> api, events_api;
   try {
     api = std::make_unique<k8s::client>(cfg, client_opts);
+    // The Events' own client (actors/k8s_port.cpp): a few requests in flight of their own, the
+    // main client's limiter. A scale-up records an Event per pod; on the main client they took
+    // half its slots from the creates, and the creates went at half the rate the API server
+    // allows.
+    k8s::client_options events_opts = client_opts;
+    events_opts.max_in_flight = 4;
+    events_opts.completion_threads = 1;
+    events_opts.limiter = api->shared_limiter();
+    events_api = std::make_unique<k8s::client>(cfg, events_opts);
   } catch (const k8s::config_error& e) {
     spdlog::error("configuration: {}", e.what());
     return 1;
@@ -159,7 +168,8 @@ int main(int argc, char** argv) {
                opts.namespaces.empty() ? std::string("all")
                                        : fmt::format("{}", fmt::join(opts.namespaces, ",")));
   actors::operator_metrics metrics;
-  api->set_observer([&metrics](const k8s::request_record& r) { metrics.observe_request(r); });
+  for (auto* c : {api.get(), events_api.get()})
+    c->set_observer([&metrics](const k8s::request_record& r) { metrics.observe_request(r); });
 
   // What the probes and /metrics read: atomics and heartbeats, never a question to an actor.
   std::atomic<bool> leading{!opts.leader_elect};
@@ -261,7 +271,7 @@ int main(int argc, char** argv) {
   auto failed = std::make_shared<std::atomic<bool>>(false);
   {
     caf::actor_system sys{caf_config()};
-    actors::k8s_port port(*api);
+    actors::k8s_port port(*api, events_api.get());
     actors::supervisor_options sup_opts;
     sup_opts.cluster.fault_injection = opts.fault_injection;
     sup_opts.cluster.redis_cleanup = opts.gcs_ft_redis_cleanup;
@@ -302,6 +312,7 @@ int main(int argc, char** argv) {
     // Calls still in flight answer actors that have ended; the client waits for them while the
     // actor system still exists to take (and drop) those answers.
     api.reset();
+    events_api.reset();
   }
   endpoints.reset();
   if (elector) elector->stop();

@@ -166,7 +166,8 @@ struct client::completions {
 client::client(config cfg, client_options options)
     : transport_(cfg, options.transport),
       options_(options),
-      limiter_(std::make_unique<rate_limiter>(options.qps, options.burst)),
+      limiter_(options.limiter ? options.limiter
+                               : std::make_shared<rate_limiter>(options.qps, options.burst)),
       scheduler_(std::make_unique<scheduler>()),
       inflight_(std::make_unique<inflight>()),
       completions_(std::make_unique<completions>(options.completion_threads)),

@@ -48,6 +48,9 @@ struct client_options {
   // Threads that decode responses and run callbacks.
   int completion_threads = 2;
   transport_options transport{};
+  // Another client's limiter (client::shared_limiter()), so that the two spend one budget:
+  // qps and burst are then that limiter's. Null: a limiter of this client's own.
+  std::shared_ptr<rate_limiter> limiter;
 };
 
 struct list_options {
@@ -127,6 +130,7 @@ class client {
   const config& cfg() const { return transport_.cfg(); }
   http_transport& transport() { return transport_; }
   rate_limiter& limiter() { return *limiter_; }
+  std::shared_ptr<rate_limiter> shared_limiter() const { return limiter_; }
 
  private:
   struct attempt_state;
@@ -140,7 +144,7 @@ class client {
 
   http_transport transport_;
   client_options options_;
-  std::unique_ptr<rate_limiter> limiter_;
+  std::shared_ptr<rate_limiter> limiter_;
   std::unique_ptr<scheduler> scheduler_;
   std::unique_ptr<inflight> inflight_;
   struct completions;

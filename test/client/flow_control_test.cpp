@@ -226,3 +226,23 @@ TEST_CASE(
   CHECK(position_of(reqs, "b") == 2);   // then b's turn, before a2 ... a5
   check_a_in_order(reqs);
 }
+
+TEST_CASE("client flow control: two clients given one limiter spend one budget") {
+  test_support::scripted_server server(
+      [](const http_request&, response_writer& w) { w.send(200, R"({"kind":"Pod"})"); });
+  auto options = quick_options();
+  options.qps = 1;
+  options.burst = 1;
+  k8s::client a(config_for(server), options);
+  auto shared = options;
+  shared.limiter = a.shared_limiter();
+  k8s::client b(config_for(server), shared);
+  REQUIRE(await_json([&](auto cb) { a.get(k8s::resources::pods, "ns", "a", cb); }).ok());
+  // The one token is spent: b's request waits for the next, a second later. With a limiter of
+  // its own, b would have had a full bucket and gone at once.
+  REQUIRE(await_json([&](auto cb) { b.get(k8s::resources::pods, "ns", "b", cb); }).ok());
+  const auto reqs = server.requests();
+  REQUIRE(reqs.size() == 2);
+  CHECK(reqs[1].path == "/api/v1/namespaces/ns/pods/b");
+  CHECK(seconds_between(reqs[0], reqs[1]) >= 0.9);
+}
