@@ -253,6 +253,7 @@ scenario_restart() {
 scenario_moonshot() {
   local c=$moonshot_clusters t0
   echo "== moonshot: $c clusters x 4 pods"
+  record ran_moonshot "$commit $(date -u +%Y-%m-%d)"  # its start: a run cut short still counts
   bench_sandbox_up $((c * 4 + c * 3))
   k create namespace bench >/dev/null
   k create namespace baseline >/dev/null
