@@ -91,8 +91,10 @@ struct client::attempt_state {
   decode body = decode::full;
   backoff retry_backoff;
   int attempt = 0;
-  std::string flow;                               // whose request: see client::admission
-  bool has_token = false;                         // this attempt holds its rate-limiter token
+  std::string flow;                // whose request: see client::admission
+  bool has_token = false;          // this attempt holds its rate-limiter token
+  uint64_t bearer_generation = 0;  // of the bearer token this attempt sent (token_source)
+  bool reauthenticated = false;    // retried once with a token re-read after a 401
   std::chrono::steady_clock::time_point began;    // the call
   std::chrono::steady_clock::time_point started;  // this attempt
 };
@@ -285,6 +287,7 @@ void client::send(std::shared_ptr<attempt_state> state) {
   inflight_->enter();
   state->has_token = false;  // spent: a retry takes another
   state->started = std::chrono::steady_clock::now();
+  if (const auto& token = transport_.cfg().token) state->bearer_generation = token->generation();
   transport_.send(state->spec, [this, state](result<http_response> outcome) {
     // Off the I/O thread at once: decoding and the caller's callback run on our own threads.
     boost::asio::post(completions_->pool, [this, state, outcome = std::move(outcome)]() mutable {
@@ -317,15 +320,29 @@ void client::finish_attempt(std::shared_ptr<attempt_state> state, result<http_re
     auto parsed = state->body == decode::metadata
                       ? nlohmann::json::parse(body, identity_only, /*allow_exceptions=*/false)
                       : parse_api_json(body);
-    if (parsed.is_discarded() && !body.empty()) {
+    // Every answer of the API is an object; a read must have one (its callers index into it),
+    // a write's may be empty. Anything else is a decode error, never an exception later.
+    const bool read = state->verb == "get" || state->verb == "list" || state->verb == "discovery";
+    if ((parsed.is_discarded() && !body.empty()) || (!body.empty() && !parsed.is_object()) ||
+        (body.empty() && read)) {
       state->done(api_error(error_kind::decode, "the response to " + state->verb + " " +
-                                                    state->spec.target + " is not JSON"));
+                                                    state->spec.target + " is not a JSON object"));
     } else {
       state->done(body.empty() ? nlohmann::json() : std::move(parsed));
     }
     return;
   }
 
+  // Refused with a token the file no longer holds (the transport re-read it on the 401): the
+  // same request goes again at once with the new one.
+  if (const auto& token = transport_.cfg().token; status == 401 && token &&
+                                                  !state->reauthenticated && !inflight_->stopping &&
+                                                  token->generation() != state->bearer_generation) {
+    state->reauthenticated = true;
+    scheduler_->post_after(std::chrono::nanoseconds(0),
+                           [this, state]() mutable { run_attempt(std::move(state)); });
+    return;
+  }
   auto delay = std::chrono::nanoseconds(state->retry_backoff.next());
   if (failure->retry_after_seconds())
     delay = std::chrono::seconds(std::max(0, *failure->retry_after_seconds()));

@@ -236,9 +236,11 @@ void http_transport::send(http_request_spec spec, std::function<void(result<http
     (*finish)(api_error(error_kind::config, e.what()));
     return;
   }
+  auto token = cfg_.token;
   impl_->requests.request(req)
-      .then([](http::http_response r) {
+      .then([token](http::http_response r) {
         const int status = r.status_code();
+        if (status == 401 && token) token->reread();  // rotated on disk, revoked at the server
         const auto retry_after = retry_after_of(r);
         return r.extract_utf8string(true).then([status, retry_after](std::string body) {
           return http_response{status, std::move(body), retry_after};
@@ -295,6 +297,7 @@ result<std::unique_ptr<http_stream>> http_transport::open_stream(
   lock.unlock();
   try {
     const int status = response.status_code();
+    if (status == 401 && cfg_.token) cfg_.token->reread();
     if (status < 200 || status > 299) {
       // An error body is small and complete; the wait for it is bounded by the idle timeout.
       auto err = api_error::from_http(status, response.extract_utf8string(true).get());

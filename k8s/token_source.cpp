@@ -54,15 +54,31 @@ std::string token_source::token() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (path_.empty()) return token_;
   auto now = std::chrono::steady_clock::now();
-  if (now - read_at_ < refresh_) return token_;
+  if (!stale_ && now - read_at_ < refresh_) return token_;
   // On failure read_at_ stays put, so the next call tries again: a rotation in progress
   // is over quickly, and its new token should be used as soon as it is readable.
   std::string reason;
   if (auto fresh = read_token(path_, reason)) {
+    if (*fresh != token_) ++generation_;
     token_ = std::move(*fresh);
     read_at_ = now;
+    stale_ = false;
   }
   return token_;
+}
+
+void token_source::reread() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (path_.empty()) return;
+    stale_ = true;
+  }
+  token();
+}
+
+uint64_t token_source::generation() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return generation_;
 }
 
 }  // namespace k8s

@@ -4,6 +4,7 @@
 // is older than the refresh interval: a rewritten file is picked up without a restart.
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +24,12 @@ class token_source {
   // good token is kept (the file may be mid-rotation); the first read failing throws config_error.
   std::string token();
   const std::string& path() const { return path_; }
+  // Reads the file now, whatever the refresh interval says: the server refused the token (401),
+  // and a token rotated on disk and revoked at the server must not be sent for another minute.
+  void reread();
+  // Counts the changes of the token: a caller that sent one can tell whether a retry would send
+  // another.
+  uint64_t generation();
 
  private:
   token_source(std::string token, std::string path, std::chrono::milliseconds refresh);
@@ -31,6 +38,8 @@ class token_source {
   std::string path_;  // empty for a fixed token
   std::chrono::milliseconds refresh_;
   std::chrono::steady_clock::time_point read_at_;
+  uint64_t generation_ = 0;
+  bool stale_ = false;  // read again at the next call, whatever the interval says
 };
 
 }  // namespace k8s

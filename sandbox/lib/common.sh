@@ -13,9 +13,10 @@ CACHE_ROOT=$(realpath -m "${RAY_OPERATOR_CACHE:-$HOME/.cache/ray-operator}")
 STATE_ROOT=$(realpath -m "${RAY_OPERATOR_STATE:-$HOME/.local/state/ray-operator}")
 KUBE_BIN_DIR=$CACHE_ROOT/kubernetes/$KUBE_VERSION
 KUBELET_SIM_BIN=${RAY_OPERATOR_KUBELET_SIM:-$REPO_DIR/build/sandbox/kubelet_sim/kubelet-sim}
+FAULT_PROXY_BIN=${RAY_OPERATOR_FAULT_PROXY:-$REPO_DIR/build/sandbox/fault_proxy/fault-proxy}
 
 # Start order; stopping goes the other way so nothing loses its server first.
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kubelet-sim)
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kubelet-sim fault-proxy)
 
 # Temporary paths removed however the script ends.
 CLEANUP_PATHS=()
@@ -68,6 +69,7 @@ set_instance() {
   PID_DIR=$STATE_DIR/pids
   PORTS_FILE=$STATE_DIR/ports
   KUBECONFIG_FILE=$STATE_DIR/kubeconfig
+  FAULT_PROXY_KUBECONFIG=$STATE_DIR/kubeconfig-fault-proxy
   CM_KUBECONFIG_FILE=$STATE_DIR/controller-manager.kubeconfig
 }
 
@@ -112,7 +114,7 @@ stray_pids() {
     exe=$(readlink "$d/exe" 2>/dev/null) || continue
     exe=${exe% (deleted)}
     case ${exe##*/} in
-      etcd | kube-apiserver | kube-controller-manager | kubelet-sim | "$sim") ;;
+      etcd | kube-apiserver | kube-controller-manager | kubelet-sim | fault-proxy | "$sim") ;;
       *) continue ;;
     esac
     is_ours "$pid" && printf '%s\n' "$pid"

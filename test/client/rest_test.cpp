@@ -1,6 +1,7 @@
 // REST calls: paths, bodies, content types, pagination, discovery, and typed errors.
 
 #include <catch2/catch.hpp>
+#include <future>
 
 #include "test/client/client_fixture.hpp"
 
@@ -158,4 +159,22 @@ TEST_CASE("client REST: a body that is not JSON is a decode error") {
   auto r = await_json([&](auto cb) { api.get(k8s::resources::pods, "ns", "p", cb); });
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().kind() == k8s::error_kind::decode);
+}
+
+TEST_CASE(
+    "client REST: a read answered with nothing, or with JSON that is no object, is a decode "
+    "error") {
+  for (const char* body : {"", "[]", "null", "42"}) {
+    test_support::scripted_server server(
+        [body](const http_request&, response_writer& w) { w.send(200, body); });
+    k8s::client api(config_for(server));
+    auto r = await_json([&](auto cb) { api.get(k8s::resources::pods, "ns", "p", cb); });
+    INFO("body: " << body);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().kind() == k8s::error_kind::decode);
+    // Discovery indexes into its answers: an empty one is an error, not a crash.
+    std::promise<k8s::result<std::set<std::string>>> versions;
+    api.server_group_versions([&](auto v) { versions.set_value(std::move(v)); });
+    CHECK_FALSE(versions.get_future().get().ok());
+  }
 }

@@ -33,3 +33,35 @@ TEST_CASE("client auth: a token file rewritten mid-run is picked up") {
     std::this_thread::sleep_for(20ms);  // poll interval
   CHECK(seen == "Bearer second-token");
 }
+
+TEST_CASE(
+    "client auth: a token refused 401 is read again from its file, and the call repeated once") {
+  test_support::scripted_server server([](const http_request& r, response_writer& w) {
+    if (r.header("authorization") == "Bearer new-token")
+      w.send(200, R"({"kind":"Pod"})");
+    else
+      w.send(401, R"({"kind":"Status","code":401,"reason":"Unauthorized"})");
+  });
+  test_support::temp_dir dir;
+  const auto token_path = dir.write("token", "old-token\n");
+  auto cfg = config_for(server, "");
+  cfg.token = k8s::token_source::from_file(token_path, 1h);  // no periodic re-read in this test
+  k8s::client api(cfg);
+  auto get = [&] {
+    return await_json([&](auto cb) { api.get(k8s::resources::pods, "ns", "p", cb); });
+  };
+
+  // The file still holds the refused token: one attempt, no repeat.
+  auto refused = get();
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().http_code() == 401);
+  CHECK(server.requests().size() == 1);
+
+  // Rotated on disk (and the old one revoked): the 401 brings the new token in at once.
+  dir.write("token", "new-token\n");
+  auto r = get();
+  CHECK(r.ok());
+  REQUIRE(server.requests().size() == 3);
+  CHECK(server.requests()[1].header("authorization") == "Bearer old-token");
+  CHECK(server.requests()[2].header("authorization") == "Bearer new-token");
+}

@@ -187,31 +187,32 @@ in_cluster_env() {
   echo "KUBECONFIG= KUBERNETES_SERVICE_HOST=${server%:*} KUBERNETES_SERVICE_PORT=${server##*:} RAY_OPERATOR_SERVICE_ACCOUNT_DIR=$dir"
 }
 
-# A proxy between an operator and the API server that can cut, refuse, delay and blackhole on
-# command (test/support/tcp_proxy.py). It terminates TLS with the API server's own certificate,
-# so it acts on HTTP bytes, never on a handshake. Sets PROXY_KUBECONFIG: the test's kubeconfig,
-# through the proxy. `proxy COMMAND` sends it a command.
-start_proxy() {
-  local server port listen pki=$E2E_STATE/pki
+# The fault proxy (sandbox/fault_proxy) between an operator and the API server, this test's own:
+# on command it cuts watches, answers errors, adds latency, drops requests or holds every
+# connection (docs/sandbox.md). It terminates TLS with the API server's own certificate, so it
+# acts on HTTP requests, never on a handshake. Sets PROXY_KUBECONFIG: the test's kubeconfig,
+# through the proxy. `proxy /COMMAND?PARAMS` sends it a command; `proxy_status` reads it.
+start_proxy() {  # [NAME]: a test with two proxies names them
+  local server port pki=$E2E_STATE/pki files=$E2E_LOGS/$E2E_CASE-proxy${1:+-$1}
   server=$(k config view --minify -o 'jsonpath={.clusters[0].cluster.server}')
   port=${server##*:}
-  listen=$(free_port)
-  PROXY_CONTROL=$(free_port)
-  python3 "$E2E_REPO/test/support/tcp_proxy.py" "$listen" 127.0.0.1 "$port" "$PROXY_CONTROL" \
-    "$pki/apiserver.crt" "$pki/apiserver.key" "$pki/ca.crt" >>"$E2E_LOGS/$E2E_CASE-proxy.log" 2>&1 &
+  rm -f "$files.ports"
+  "$E2E_BUILD_DIR/sandbox/fault_proxy/fault-proxy" --upstream "127.0.0.1:$port" \
+    --ca "$pki/ca.crt" --cert "$pki/apiserver.crt" --key "$pki/apiserver.key" \
+    --ports-file "$files.ports" >>"$files.log" 2>&1 &
   EXTRA_PIDS+=("$!")
-  PROXY_KUBECONFIG=$E2E_LOGS/$E2E_CASE-proxy.kubeconfig
-  sed "s|server: https://127.0.0.1:$port|server: https://127.0.0.1:$listen|" "$KUBECONFIG" >"$PROXY_KUBECONFIG"
-  wait_until 10 "the proxy to listen" proxy status
+  wait_until 10 "the proxy to listen" test -s "$files.ports"
+  PROXY_CONTROL=$(sed -n 's/^control=//p' "$files.ports")
+  PROXY_KUBECONFIG=$files.kubeconfig
+  sed "s|server: https://127.0.0.1:$port|server: https://127.0.0.1:$(sed -n 's/^listen=//p' "$files.ports")|" \
+    "$KUBECONFIG" >"$PROXY_KUBECONFIG"
 }
 proxy() {
   local reply
-  exec 7<>"/dev/tcp/127.0.0.1/$PROXY_CONTROL" || return 1
-  printf '%s\n' "$*" >&7
-  read -r reply <&7
-  exec 7>&-
-  [[ $reply == ok* ]] || { say "proxy $*: $reply"; return 1; }
+  reply=$(curl -sS -X POST "http://127.0.0.1:$PROXY_CONTROL$1" 2>&1) || { say "proxy $1: $reply"; return 1; }
+  [[ $reply == *'"ok":true'* ]] || { say "proxy $1: $reply"; return 1; }
 }
+proxy_status() { curl -fsS "http://127.0.0.1:$PROXY_CONTROL/status"; }
 
 # The operator's own counters: metric NAME{LABELS} -> its value (0 when absent). Needs the
 # operator started with OPERATOR_HTTP_ARGS naming METRICS_PORT.

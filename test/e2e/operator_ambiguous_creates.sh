@@ -16,7 +16,7 @@ ready_cluster manual
 ready_cluster auto
 
 step "every answer now comes 3 s late, after the operator's 2 s timeout"
-proxy delay 3000
+proxy "/latency?ms=3000"
 max_file=$E2E_LOGS/$E2E_CASE-$NS-max
 (
   max_manual=0 max_auto=0
@@ -37,7 +37,7 @@ wait_until 120 "6 workers in manual" workers_are manual 6
 wait_until 120 "6 workers in auto" workers_are auto 6
 
 step "answers on time again: everything settles at 6 workers each"
-proxy pass
+proxy /reset
 ready_cluster manual 120
 ready_cluster auto 120
 holds 10 "6 workers each" bash -c "[ \"\$(kubectl get pods -n $NS -l ray.io/node-type=worker -o json | jq '[.items[] | select(.metadata.deletionTimestamp == null)] | length')\" = 12 ]"

@@ -51,14 +51,14 @@ relists_before=$(metric 'ray_operator_watch_relists')
 victim=$(worker_pods c7 | head -1)
 
 step "cut off from the API server: a pod and a Service go, etcd compacts its history"
-proxy refuse
+proxy /refuse
 k delete pod "$victim" -n "$NS" --wait=true >/dev/null
 k delete service c9-head-svc -n "$NS" >/dev/null
 etcd_port=$(sed -n 's/^ETCD_CLIENT_PORT=//p' "$E2E_STATE/ports")
 revision=$(ETCDCTL_API=3 etcdctl --endpoints "http://127.0.0.1:$etcd_port" endpoint status -w json |
   jq '.[0].Status.header.revision')
 ETCDCTL_API=3 etcdctl --endpoints "http://127.0.0.1:$etcd_port" compact "$revision" >/dev/null
-proxy accept
+proxy /accept
 
 step "every watch relists on its 410, and the cluster is whole again"
 relisted() { (($(metric ray_operator_watch_relists) >= relists_before + watches)); }
