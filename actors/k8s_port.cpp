@@ -58,6 +58,9 @@ void k8s_port::write(write_request w, caf::actor reply_to, uint64_t ticket) {
   // its own bound on requests in flight, so that a scale-up's thousand Events never hold its
   // pod creates back, but spending the same rate limiter's budget (see app/main.cpp).
   k8s::client& api = w.type.plural == k8s::resources::events.plural ? events_ : api_;
+  if (w.verb == "create" && !w.text.empty())
+    return api.create_named_text(w.type, w.ns, std::move(w.text), std::move(done), identity,
+                                 w.flow);
   if (w.verb == "create")
     return api.create(w.type, w.ns, std::move(w.body), std::move(done), identity, w.flow);
   if (w.verb == "replace")

@@ -20,6 +20,7 @@
 
 #include "k8s/client.hpp"
 #include "k8s/error.hpp"
+#include "k8s/object_template.hpp"
 #include "k8s/resource.hpp"
 #include "ray/observed.hpp"
 #include "ray/redis_cleanup.hpp"
@@ -77,6 +78,9 @@ struct write_request {
   std::string ns;
   std::string name;
   nlohmann::json body;
+  // A create's body already serialized (a worker pod from its group's template), sent instead
+  // of `body` when not empty.
+  std::string text;
   k8s::patch_type patch = k8s::patch_type::merge;
   std::string subresource;
   k8s::delete_options delete_opts;
@@ -115,7 +119,9 @@ struct group_spec {
   int64_t desired = 0;  // clamp(replicas, min, max) x numOfHosts; 0 suspended
   std::vector<std::string> workers_to_delete;  // scaleStrategy.workersToDelete
   bool autoscaling = false;                    // in-tree autoscaling: never delete unnamed pods
-  std::shared_ptr<const nlohmann::json> pod;   // the desired worker Pod (generateName set)
+  // The desired worker Pod, as text (generateName its names' prefix); null for a group removed
+  // from the spec.
+  std::shared_ptr<const k8s::object_template> pod;
   // Updates (ray/updates.hpp). A pod is outdated when its group hash is not `group_hash`;
   // during a Recreate round, when its cluster hash is not `recreate_to`.
   std::string group_hash;

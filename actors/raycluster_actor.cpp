@@ -37,6 +37,7 @@ void run(cluster_self self) {
   auto& st = self->state;
   const auto began = std::chrono::steady_clock::now();
   const outcome o = reconcile(self);
+  release_defaulted(st);
   st.wake->settle(*st.port, handle(self), o);
   if (auto* metrics = st.options.metrics)
     metrics->reconcile_done(o.result(), std::chrono::steady_clock::now() - began);

@@ -144,9 +144,8 @@ outcome reconcile_deletion(cluster_self self) {
   // What the cleanup is about, from the spec as it was (an invalid one is read as best it can).
   std::variant<ray::redis_cleanup_plan, std::string> plan = std::string();
   try {
-    plan = ray::plan_redis_cleanup(st.derived.problems.empty() && !st.derived.defaulted.is_null()
-                                       ? st.derived.defaulted
-                                       : ray::with_defaults(stored));
+    plan = ray::plan_redis_cleanup(st.derived.problems.empty() ? defaulted(st)
+                                                               : ray::with_defaults(stored));
   } catch (const std::exception& e) {
     plan = std::string(e.what());
   }

@@ -29,6 +29,14 @@ nlohmann::json metadata_that_matters(const nlohmann::json& raycluster) {
 
 }  // namespace
 
+const nlohmann::json& defaulted(cluster_state& st) {
+  if (!st.defaulted || st.defaulted_from != st.stored) {
+    st.defaulted = ray::with_defaults(*st.stored);
+    st.defaulted_from = st.stored;
+  }
+  return *st.defaulted;
+}
+
 int64_t group_desired_pods(const nlohmann::json& defaulted, const nlohmann::json& g) {
   const auto& spec = defaulted["spec"];
   const int64_t min = g.value("minReplicas", int64_t{0});
@@ -67,34 +75,35 @@ void refresh_derived(cluster_self self) {
                           "cert-manager.io/v1 (the operator looks when it starts: install "
                           "cert-manager, then restart the operator)"});
   if (!d.problems.empty()) return;
-  d.defaulted = ray::with_defaults(stored);
+  const nlohmann::json& defaulted_spec = defaulted(st);
   d.hashes = ray::user_spec_hashes(stored);
-  d.head_upgrade = ray::head_upgrade_type(d.defaulted);
-  const auto& spec = d.defaulted["spec"];
+  d.head_upgrade = ray::head_upgrade_type(defaulted_spec);
+  d.tls = ray::tls_enabled(defaulted_spec);
+  const auto& spec = defaulted_spec["spec"];
   auto add = [&](nlohmann::json desired) {
     if (desired.is_null()) return;
     d.children.push_back({desired.value("kind", ""), k8s::name(desired),
                           k8s::annotation(desired, ray::annotation_spec_hash).value_or("")});
   };
-  add(ray::desired_head_service(d.defaulted));
+  add(ray::desired_head_service(defaulted_spec));
   d.head_service = d.children.back().name;
-  add(ray::desired_workers_service(d.defaulted));
+  add(ray::desired_workers_service(defaulted_spec));
   if (spec.value("enableInTreeAutoscaling", false)) {
-    add(ray::desired_autoscaler_service_account(d.defaulted));
-    add(ray::desired_autoscaler_role(d.defaulted));
-    add(ray::desired_autoscaler_role_binding(d.defaulted));
+    add(ray::desired_autoscaler_service_account(defaulted_spec));
+    add(ray::desired_autoscaler_role(defaulted_spec));
+    add(ray::desired_autoscaler_role_binding(defaulted_spec));
   }
-  add(ray::desired_gcs_storage_claim(d.defaulted));
-  if (ray::tls_enabled(d.defaulted)) {
-    for (auto& object : ray::desired_tls_authority(d.defaulted)) add(std::move(object));
-    add(ray::desired_tls_certificate(d.defaulted, true, {}));
-    add(ray::desired_tls_certificate(d.defaulted, false, {}));
+  add(ray::desired_gcs_storage_claim(defaulted_spec));
+  if (d.tls) {
+    for (auto& object : ray::desired_tls_authority(defaulted_spec)) add(std::move(object));
+    add(ray::desired_tls_certificate(defaulted_spec, true, {}));
+    add(ray::desired_tls_certificate(defaulted_spec, false, {}));
     refresh_tls_ips(st);  // the pods' IPs, and the two Certificates' hashes with them
   }
-  add(ray::desired_auth_secret(d.defaulted));
-  add(ray::desired_head_ingress(d.defaulted));
-  for (auto& policy : ray::desired_network_policies(d.defaulted)) add(std::move(policy));
-  nlohmann::json head = ray::desired_head_statefulset(d.defaulted, d.hashes);
+  add(ray::desired_auth_secret(defaulted_spec));
+  add(ray::desired_head_ingress(defaulted_spec));
+  for (auto& policy : ray::desired_network_policies(defaulted_spec)) add(std::move(policy));
+  nlohmann::json head = ray::desired_head_statefulset(defaulted_spec, d.hashes);
   add_test_env(head, st.options, true);
   add(std::move(head));
 
@@ -107,41 +116,40 @@ void refresh_derived(cluster_self self) {
     d.group_kinds[name] = kind;
     if (kind != ray::workload_kind::pod) {
       // A controller runs this group's pods: it is a child like the others.
-      nlohmann::json workload = ray::desired_worker_workload(d.defaulted, i, d.hashes,
-                                                             group_desired_pods(d.defaulted, g));
+      nlohmann::json workload = ray::desired_worker_workload(defaulted_spec, i, d.hashes,
+                                                             group_desired_pods(defaulted_spec, g));
       add_test_env(workload, st.options, false);
       d.workload_groups[k8s::name(workload)] = name;
       const int64_t replicas = workload["spec"].value("replicas", int64_t{0});
       add(std::move(workload));
       d.children.back().replicas = replicas;
-      d.children.back().hpa_scaled = ray::hpa_scales_group(d.defaulted, g);
-      add(ray::desired_worker_hpa(d.defaulted, i, st.options.hpa.api_version()));
+      d.children.back().hpa_scaled = ray::hpa_scales_group(defaulted_spec, g);
+      add(ray::desired_worker_hpa(defaulted_spec, i, st.options.hpa.api_version()));
       continue;
     }
     group_spec gs;
     gs.group = name;
     gs.ns = st.key.ns;
     gs.flow = st.key.str();
-    gs.desired = group_desired_pods(d.defaulted, g);
+    gs.desired = group_desired_pods(defaulted_spec, g);
     for (const auto& n :
          g.value("/scaleStrategy/workersToDelete"_json_pointer, nlohmann::json::array()))
       if (n.is_string()) gs.workers_to_delete.push_back(n.get<std::string>());
     gs.autoscaling = autoscaling;
-    nlohmann::json pod = ray::desired_worker_pod(d.defaulted, i, d.hashes);
+    nlohmann::json pod = ray::desired_worker_pod(defaulted_spec, i, d.hashes);
     add_test_env(pod, st.options, true);
-    gs.pod = std::make_shared<const nlohmann::json>(std::move(pod));
+    gs.pod = std::make_shared<const k8s::object_template>(pod);
     gs.group_hash = d.hashes.groups[gs.group];
-    gs.strategy = ray::group_upgrade_strategy(d.defaulted, g, gs.desired);
+    gs.strategy = ray::group_upgrade_strategy(defaulted_spec, g, gs.desired);
     d.groups.push_back(std::move(gs));
   }
 }
 
-// What a group was last sent, to send it again only when it changed. The pod's hash annotation
+// What a group was last sent, to send it again only when it changed. The pod template's digest
 // stands for the pod.
 std::string fingerprint(const group_spec& gs) {
-  auto hash = k8s::annotation(*gs.pod, ray::annotation_spec_hash);
   std::string f = std::to_string(gs.desired) + (gs.autoscaling ? "|a|" : "|m|") +
-                  (hash ? *hash : gs.pod->dump()) + "|" + gs.recreate_to +
+                  std::to_string(gs.pod ? gs.pod->digest() : 0) + "|" + gs.recreate_to +
                   (gs.head_current ? "|h" : "|-") + ray::to_string(gs.strategy.type) + ":" +
                   std::to_string(gs.strategy.max_unavailable) + ":" +
                   std::to_string(gs.strategy.max_surge);
@@ -262,7 +270,6 @@ void ensure_groups(cluster_self self, const update_plan& plan,
     gs.flow = st.key.str();
     gs.desired = 0;
     gs.autoscaling = false;
-    gs.pod = std::make_shared<const nlohmann::json>(nlohmann::json::object());
     self->send(actor, spec_atom::value, std::move(gs));
   }
 }

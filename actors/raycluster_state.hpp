@@ -23,8 +23,8 @@ struct derived_view {
   int64_t generation = -1;
   nlohmann::json metadata_seen;  // labels and annotations it was built from
   std::vector<ray::spec_problem> problems;
-  std::string unacted;       // ray::unacted_fields, joined
-  nlohmann::json defaulted;  // with_defaults(stored); null when the spec is invalid
+  std::string unacted;  // ray::unacted_fields, joined
+  bool tls = false;     // tlsOptions enabled
   struct child {
     std::string kind;
     std::string name;
@@ -69,6 +69,9 @@ struct cluster_state {
   raycluster_options options;
 
   raycluster_ptr stored;  // the RayCluster as last seen; null until it arrives
+  // with_defaults(*stored), while a reconcile uses it (see `defaulted`).
+  std::optional<nlohmann::json> defaulted;
+  raycluster_ptr defaulted_from;
   std::map<std::string, pod_ptr> pods;
   std::map<std::string, child_ptr> children;  // by child_key(kind, name)
   derived_view derived;
@@ -84,8 +87,8 @@ struct cluster_state {
   std::string last_unacted;                // the KubeRay fields last reported as not acted on
   std::set<std::string> foreign_reported;  // "Kind/name@uid" recorded as not ours
   std::map<std::string, std::pair<std::string, std::string>> group_failures;  // reason, message
-  std::optional<nlohmann::json> last_written_status;
-  std::string status_inputs;  // what the status was last computed from (status_inputs_key)
+  std::optional<nlohmann::json> last_written_status;  // until the watch shows it
+  uint64_t status_inputs = 0;  // a digest of what the status was last computed from; 0: none
   std::optional<api_port::clock::time_point> status_written_at;
   std::chrono::milliseconds status_pacing{0};  // the wait after a write (status_interval_max)
   bool status_held = false;                    // a change waits for the interval to end
@@ -119,6 +122,16 @@ inline caf::actor handle(cluster_self self) {
 inline void send_write(cluster_self self, write_request w, uint64_t ticket) {
   w.flow = self->state.key.str();
   self->state.port->write(std::move(w), handle(self), ticket);
+}
+
+// The RayCluster with its defaults (ray::with_defaults), for a spec without problems: built when
+// a reconcile first needs it and dropped when the reconcile ends (`release_defaulted`). Kept, it
+// would be one of the largest things an idle cluster holds; rebuilt, it costs a reconcile a
+// fraction of a millisecond.
+const nlohmann::json& defaulted(cluster_state& st);
+inline void release_defaulted(cluster_state& st) {
+  st.defaulted.reset();
+  st.defaulted_from.reset();
 }
 
 // raycluster_reconcile.cpp

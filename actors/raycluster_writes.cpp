@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "actors/clock.hpp"
 #include "actors/observed_child.hpp"
@@ -48,7 +49,7 @@ const k8s::resource cert_manager_certificates{"cert-manager.io", "v1", "certific
 
 bool refresh_tls_ips(cluster_state& st) {
   auto& d = st.derived;
-  if (d.defaulted.is_null() || !ray::tls_enabled(d.defaulted)) return false;
+  if (!d.tls || !d.problems.empty()) return false;
   std::vector<std::string> head, workers;
   for (const auto& [name, p] : st.pods)
     if (!p->deleting && !p->pod_ip.empty()) (p->is_head ? head : workers).push_back(p->pod_ip);
@@ -57,16 +58,17 @@ bool refresh_tls_ips(cluster_state& st) {
   if (head == d.tls_head_ips && workers == d.tls_worker_ips) return false;
   d.tls_head_ips = std::move(head);
   d.tls_worker_ips = std::move(workers);
-  const std::string cluster = k8s::name(d.defaulted);
+  const nlohmann::json& defaulted_spec = defaulted(st);
+  const std::string cluster = k8s::name(defaulted_spec);
   for (auto& c : d.children) {
     if (c.kind != "Certificate") continue;
     for (bool is_head : {true, false})
       if (c.name == ray::tls_certificate_name(cluster, is_head))
-        c.hash =
-            k8s::annotation(ray::desired_tls_certificate(
-                                d.defaulted, is_head, is_head ? d.tls_head_ips : d.tls_worker_ips),
-                            ray::annotation_spec_hash)
-                .value_or("");
+        c.hash = k8s::annotation(
+                     ray::desired_tls_certificate(defaulted_spec, is_head,
+                                                  is_head ? d.tls_head_ips : d.tls_worker_ips),
+                     ray::annotation_spec_hash)
+                     .value_or("");
   }
   return true;
 }
@@ -90,9 +92,9 @@ const k8s::resource* resource_of(const raycluster_options& options, const std::s
 
 namespace {
 
-nlohmann::json build_desired(const derived_view& d, const raycluster_options& options,
-                             const std::string& kind, const std::string& name) {
-  const nlohmann::json& defaulted = d.defaulted;
+nlohmann::json build_desired(const derived_view& d, const nlohmann::json& defaulted,
+                             const raycluster_options& options, const std::string& kind,
+                             const std::string& name) {
   std::vector<nlohmann::json> candidates;
   if (kind == "Service") {
     candidates.push_back(ray::desired_head_service(defaulted));
@@ -217,7 +219,8 @@ outcome ensure_child(cluster_self self, const derived_view::child& desired,
     return outcome::failed("writing " + key + ": " + status.message, until(e->due, now));
   }
 
-  nlohmann::json body = build_desired(st.derived, st.options, desired.kind, desired.name);
+  nlohmann::json body =
+      build_desired(st.derived, defaulted(st), st.options, desired.kind, desired.name);
   if (body.is_null()) return outcome::done();
   write_request w;
   w.type = *type;
@@ -343,15 +346,19 @@ bool turns(const nlohmann::json& current, const nlohmann::json& next) {
 outcome write_status(cluster_self self, std::vector<ray::child_status> children) {
   auto& st = self->state;
   if (st.ledger.in_flight(status_key)) return outcome::done();
+  // Shown by the watch: the stored status is ours now, and our copy is not needed any more.
+  if (!st.ledger.settling(status_key)) st.last_written_status.reset();
   const auto now = st.port->now();
   std::map<std::string, int64_t> hpa = hpa_desired(st);
-  std::string inputs = status_inputs_key(st, children, hpa);
+  // Kept as a digest: the text lists every pod, and would be the largest thing a big cluster
+  // keeps between reconciles.
+  const uint64_t inputs = std::hash<std::string>{}(status_inputs_key(st, children, hpa)) | 1;
   if (inputs == st.status_inputs && !st.ledger.failure(status_key)) return outcome::done();
-  st.status_inputs = std::move(inputs);
+  st.status_inputs = inputs;
   ray::status_inputs in;
   in.stored = st.stored.get();
   const bool valid = st.derived.problems.empty();
-  in.defaulted = valid ? &st.derived.defaulted : nullptr;
+  in.defaulted = valid ? &defaulted(st) : nullptr;
   in.problems = st.derived.problems;
   for (const auto& [name, p] : st.pods) in.pods.push_back(*p);
   if (valid) {
@@ -383,7 +390,7 @@ outcome write_status(cluster_self self, std::vector<ray::child_status> children)
   }
   const bool turn = turns(current, next);
   if (st.status_written_at && now < *st.status_written_at + st.status_pacing && !turn) {
-    st.status_inputs.clear();  // not written: computed again then
+    st.status_inputs = 0;  // not written: computed again then
     st.status_held = true;
     // A flush scheduled, not a retry: the reconcile did all it could.
     return outcome::done_by(until(*st.status_written_at + st.status_pacing, now));
@@ -485,7 +492,7 @@ bool on_written(cluster_self self, uint64_t ticket, write_result& r) {
       return true;
     }  // the RayCluster is gone
     st.last_written_status.reset();
-    st.status_inputs.clear();  // computed again, and written again after the backoff
+    st.status_inputs = 0;  // computed again, and written again after the backoff
     st.ledger.failed(ticket, e, now);
     spdlog::warn("RayCluster {}: writing the status failed: {}", st.key.str(), e.describe());
     return true;

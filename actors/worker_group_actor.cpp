@@ -129,18 +129,17 @@ void delete_pod(self_ptr self, const ray::observed_pod& pod, const std::string& 
 
 void create_pod(self_ptr self) {
   auto& st = self->state;
-  nlohmann::json pod = *st.spec->pod;
-  auto& meta = pod["metadata"];
-  const std::string name = k8s::generate_name(meta.value("generateName", st.group + "-worker-"));
-  meta.erase("generateName");
-  meta["name"] = name;
+  if (!st.spec->pod) return;  // a group removed from the spec makes no pods
+  const auto& pod = *st.spec->pod;
+  const std::string name =
+      k8s::generate_name(pod.generate_name().empty() ? st.group + "-worker-" : pod.generate_name());
   st.expect.create_sent(name, st.port->now());
   write_request w;
   w.verb = "create";
   w.type = k8s::resources::pods;
   w.ns = st.spec->ns;
   w.name = name;
-  w.body = std::move(pod);
+  w.text = pod.named(name);
   w.reason = "group " + st.group + " has fewer pods than desired";
   send_write(self, std::move(w), {pending_write::kind::create, name, {}});
 }

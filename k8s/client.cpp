@@ -403,6 +403,12 @@ void client::create(const resource& type, const std::string& ns, nlohmann::json 
         !named, std::move(done), body, flow);
 }
 
+void client::create_named_text(const resource& type, const std::string& ns, std::string text,
+                               json_callback done, decode body, const std::string& flow) {
+  start("create", {"POST", type.collection_path(ns), std::move(text), "application/json"}, true,
+        false, std::move(done), body, flow);
+}
+
 void client::replace(const resource& type, const std::string& ns, const std::string& name,
                      nlohmann::json object, json_callback done, const std::string& subresource,
                      decode body, const std::string& flow) {

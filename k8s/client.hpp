@@ -107,6 +107,11 @@ class client {
                 json_callback done);
   void create(const resource& type, const std::string& ns, nlohmann::json object,
               json_callback done, decode body = decode::full, const std::string& flow = {});
+  // A create of an object already serialized, which names itself (object_template::named):
+  // repeated after an ambiguous failure like any call about one known name.
+  void create_named_text(const resource& type, const std::string& ns, std::string text,
+                         json_callback done, decode body = decode::full,
+                         const std::string& flow = {});
   void replace(const resource& type, const std::string& ns, const std::string& name,
                nlohmann::json object, json_callback done, const std::string& subresource = {},
                decode body = decode::full, const std::string& flow = {});

@@ -41,7 +41,7 @@ struct group_fixture : actor_fixture {
     gs.desired = desired;
     gs.workers_to_delete = std::move(to_delete);
     gs.autoscaling = autoscaling;
-    gs.pod = std::make_shared<const nlohmann::json>(
+    gs.pod = std::make_shared<const k8s::object_template>(
         nlohmann::json{{"apiVersion", "v1"},
                        {"kind", "Pod"},
                        {"metadata", {{"generateName", "c-workers-worker-"}, {"namespace", "ns"}}},

@@ -1,4 +1,5 @@
 #include "k8s/object_meta.hpp"
+#include "k8s/object_template.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -156,4 +157,34 @@ TEST_CASE("object meta: set_controller_reference refuses incomplete refs and bad
   json not_object = json::array();
   CHECK_FALSE(set_controller_reference(not_object, make_controller_reference(cluster)));
   CHECK(obj == json::object());
+}
+
+TEST_CASE("object template: each name is spliced into the same text, generateName kept aside") {
+  const nlohmann::json pod = {{"apiVersion", "v1"},
+                              {"kind", "Pod"},
+                              {"metadata",
+                               {{"generateName", "c-w-worker-"},
+                                {"labels", {{"ray.io/cluster", "c"}}},
+                                {"annotations", {{"note", "\"quoted\" \\ and \u00e9"}}}}},
+                              {"spec", {{"containers", {{{"name", "ray-worker"}}}}}}};
+  k8s::object_template t(pod);
+  CHECK(t.generate_name() == "c-w-worker-");
+  nlohmann::json made = nlohmann::json::parse(t.named("c-w-worker-abcde"));
+  nlohmann::json want = pod;
+  want["metadata"].erase("generateName");
+  want["metadata"]["name"] = "c-w-worker-abcde";
+  CHECK(made == want);
+  CHECK(nlohmann::json::parse(t.named("other"))["metadata"]["name"] == "other");
+}
+
+TEST_CASE("object template: equal objects have equal digests, different ones differ") {
+  nlohmann::json a = {
+      {"kind", "Pod"}, {"metadata", {{"generateName", "x-"}}}, {"spec", {{"n", 1}}}};
+  nlohmann::json b = a;
+  b["spec"]["n"] = 2;
+  CHECK(k8s::object_template(a).digest() == k8s::object_template(a).digest());
+  CHECK(k8s::object_template(a).digest() != k8s::object_template(b).digest());
+  // An object without metadata gets some, with the name.
+  CHECK(nlohmann::json::parse(
+            k8s::object_template(json{{"kind", "Pod"}}).named("p"))["metadata"]["name"] == "p");
 }
