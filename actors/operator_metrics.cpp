@@ -79,6 +79,16 @@ operator_metrics::operator_metrics()
                 .Help("Pods of the managed RayClusters")
                 .Register(*registry_)
                 .Add({})),
+      requests_in_flight_(BuildGauge()
+                              .Name("ray_operator_api_requests_in_flight")
+                              .Help("API requests sent and not yet answered, by client (main, "
+                                    "events)")
+                              .Register(*registry_)),
+      requests_waiting_(BuildGauge()
+                            .Name("ray_operator_api_requests_waiting")
+                            .Help("API requests waiting for a rate-limiter token or a slot, by "
+                                  "client")
+                            .Register(*registry_)),
       watch_silence_(BuildGauge()
                          .Name("ray_operator_watch_seconds_since_last_event")
                          .Help("Seconds since each watch last delivered an event or bookmark "
@@ -159,6 +169,11 @@ void operator_metrics::set_leader(bool leading) {
 void operator_metrics::set_watch_counts(uint64_t restarts, uint64_t relists) {
   watch_restarts_.Set(static_cast<double>(restarts));
   watch_relists_.Set(static_cast<double>(relists));
+}
+
+void operator_metrics::set_requests(const std::string& client, int in_flight, size_t waiting) {
+  requests_in_flight_.Add({{"client", client}}).Set(in_flight);
+  requests_waiting_.Add({{"client", client}}).Set(static_cast<double>(waiting));
 }
 
 void operator_metrics::set_managed(size_t clusters, size_t pods) {

@@ -32,6 +32,8 @@ class operator_metrics {
   void actor_restarted();
   void set_leader(bool leading);
   void set_watch_counts(uint64_t restarts, uint64_t relists);
+  // The API clients' requests sent and unanswered, and waiting for a token or a slot.
+  void set_requests(const std::string& client, int in_flight, size_t waiting);
   void set_managed(size_t clusters, size_t pods);
   // How long each watch has been without an event (bookmarks count), -1 before its first; and
   // how many objects' changes it has delivered.
@@ -58,6 +60,8 @@ class operator_metrics {
   prometheus::Gauge& watch_relists_;
   prometheus::Gauge& clusters_;
   prometheus::Gauge& pods_;
+  prometheus::Family<prometheus::Gauge>& requests_in_flight_;
+  prometheus::Family<prometheus::Gauge>& requests_waiting_;
   prometheus::Family<prometheus::Gauge>& watch_silence_;
   prometheus::Family<prometheus::Gauge>& watch_events_;
   prometheus::Family<prometheus::Gauge>& cluster_info_;

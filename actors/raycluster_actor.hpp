@@ -34,6 +34,10 @@ struct raycluster_options {
   // clusters scale at once) costs a few writes, not one a second. It is back at
   // status_interval once a whole interval passes without a change.
   std::chrono::milliseconds status_interval_max{4'000};
+  // A change held for the interval goes out once this long passes without another (and never
+  // sooner than status_interval after the last write): the interval batches changes that keep
+  // coming, and the status is not left stale for the rest of it once they stop.
+  std::chrono::milliseconds status_quiet{1'000};
   ledger_policy ledger;
   // GCS fault tolerance on Redis: the cluster's keys are deleted before the RayCluster goes
   // (raycluster_deletion.cpp). Off, no finalizer is added (one already there is still honoured).

@@ -90,9 +90,11 @@ struct cluster_state {
   std::optional<nlohmann::json> last_written_status;  // until the watch shows it
   uint64_t status_inputs = 0;  // a digest of what the status was last computed from; 0: none
   std::optional<api_port::clock::time_point> status_written_at;
-  std::chrono::milliseconds status_pacing{0};  // the wait after a write (status_interval_max)
-  bool status_held = false;                    // a change waits for the interval to end
-  std::string defaults_written_rv;             // the version our defaults write produced
+  std::chrono::milliseconds status_pacing{0};       // the wait after a write (status_interval_max)
+  bool status_held = false;                         // a change waits for the interval to end
+  uint64_t status_held_inputs = 0;                  // what the held status was computed from
+  api_port::clock::time_point status_changed_at{};  // when its inputs last changed
+  std::string defaults_written_rv;                  // the version our defaults write produced
   std::string recreate_round;  // the cluster hash a Recreate round replaces pods towards
   std::set<std::string> update_deleted_uids;  // pods an update deleted (never deleted twice)
   std::map<std::string, std::string> delete_reasons;  // child key -> why, for its Event

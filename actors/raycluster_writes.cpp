@@ -354,6 +354,7 @@ outcome write_status(cluster_self self, std::vector<ray::child_status> children)
   // keeps between reconciles.
   const uint64_t inputs = std::hash<std::string>{}(status_inputs_key(st, children, hpa)) | 1;
   if (inputs == st.status_inputs && !st.ledger.failure(status_key)) return outcome::done();
+  if (inputs != st.status_held_inputs) st.status_changed_at = now;  // not a held one computed again
   st.status_inputs = inputs;
   ray::status_inputs in;
   in.stored = st.stored.get();
@@ -389,12 +390,22 @@ outcome write_status(cluster_self self, std::vector<ray::child_status> children)
     return outcome::failed("writing the status", until(e->due, now));
   }
   const bool turn = turns(current, next);
-  if (st.status_written_at && now < *st.status_written_at + st.status_pacing && !turn) {
-    st.status_inputs = 0;  // not written: computed again then
-    st.status_held = true;
-    // A flush scheduled, not a retry: the reconcile did all it could.
-    return outcome::done_by(until(*st.status_written_at + st.status_pacing, now));
+  if (st.status_written_at && !turn) {
+    // Held until the interval ends, or until the changes have been quiet for status_quiet,
+    // whichever is first — but at least status_interval after the last write.
+    const auto interval_end = *st.status_written_at + st.status_pacing;
+    const auto floor = *st.status_written_at + st.options.status_interval;
+    const auto flush =
+        std::max(floor, std::min(interval_end, st.status_changed_at + st.options.status_quiet));
+    if (now < flush) {
+      st.status_inputs = 0;  // not written: computed again then
+      st.status_held_inputs = inputs;
+      st.status_held = true;
+      // A flush scheduled, not a retry: the reconcile did all it could.
+      return outcome::done_by(until(flush, now));
+    }
   }
+  st.status_held_inputs = 0;
   // Held for the interval: changes keep coming, so the next wait is longer. Not held: a whole
   // interval passed without a change, and the next one starts afresh.
   if (!turn || !st.status_held)

@@ -64,10 +64,10 @@ wakeup::time_point wakeup::settle(api_port& port, const caf::actor& self, const 
   lazy_armed_ = false;
   time_point at = now + policy_.resync;  // the safety net, whatever else is asked
   if (o.error) {
-    // Never sooner than the backoff, which grows with every failure in a row.
-    const auto delay = std::max<std::chrono::milliseconds>(
-        backoff_.next(), o.retry.value_or(std::chrono::milliseconds::zero()));
-    at = std::min(at, now + delay);
+    // The failed step's own retry time: its object's backoff grows with that object's failures
+    // (to minutes for a refusal, a few seconds while the server is unavailable), so that the
+    // actor is back within seconds of a server's return. Without one, the actor's backoff.
+    at = std::min(at, now + (o.retry ? *o.retry : backoff_.next()));
   } else {
     backoff_.reset();  // a reconcile without error forgets earlier failures
   }

@@ -3,8 +3,10 @@
 //
 // A reconcile returns an outcome, as controller-runtime's and kube-rs's do: `done` (converged:
 // look again after the resync period), `requeue_after(d)` (something is under way: look again
-// then), or `failed(error)` (look again after a backoff that grows with each failure in a row
-// and resets on the next `done`). A trigger (a spec or child change) brings the wake-up
+// then), or `failed(error)` (look again when the failed step may retry — its object's own
+// backoff, which knows what failed and how often — or, for a failure that names no such time,
+// after the actor's backoff, which grows with each failure in a row and resets on the next
+// `done`). A trigger (a spec or child change) brings the wake-up
 // forward: to now when the last reconcile is at least a debounce ago, else to a debounce after
 // it, so a lone event is acted on at once and a burst of them costs a few reconciles, not one
 // each. There is only ever one timer: arming replaces it, and a wake-up from a replaced one is
@@ -21,8 +23,9 @@
 namespace actors {
 
 struct outcome {
-  std::optional<std::string> error;                  // set: the reconcile failed, and why
-  std::optional<std::chrono::milliseconds> retry;    // failed: the failed step may retry then
+  std::optional<std::string> error;  // set: the reconcile failed, and why
+  // Failed: the failed step may retry then (its object's backoff); none: the actor's backoff.
+  std::optional<std::chrono::milliseconds> retry;
   std::optional<std::chrono::milliseconds> requeue;  // asked to look again then
   // Done, but writes or expectations are outstanding: their deadlines (a reply overdue, a
   // write the watch never showed) are looked at by then, if no event comes first.
@@ -31,7 +34,9 @@ struct outcome {
   static outcome done() { return {}; }
   static outcome requeue_after(std::chrono::milliseconds d) { return {{}, {}, d, {}}; }
   static outcome failed(std::string why, std::chrono::milliseconds retry_after = {}) {
-    return {std::move(why), retry_after, {}, {}};
+    outcome o{std::move(why), {}, {}, {}};
+    if (retry_after.count() > 0) o.retry = retry_after;
+    return o;
   }
   static outcome done_by(std::chrono::milliseconds d) { return {{}, {}, {}, d}; }
   bool is_done() const { return !error && !requeue; }

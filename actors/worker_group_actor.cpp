@@ -24,10 +24,16 @@ struct retry_gate {
   // Returns when the next attempt may be made. Failures that arrive while already backing off
   // belong to the same round (creates sent together fail together) and count once.
   time_point fail(time_point now, k8s::api_error e) {
-    if (now >= at) at = now + backoff.next();
+    if (now >= at) {
+      auto delay = backoff.next();
+      // The server unavailable (a 503, a timeout): tried again within seconds of its return.
+      if (e.unavailable()) delay = std::min(delay, unavailable_retry_max);
+      at = now + delay;
+    }
     error = std::move(e);
     return at;
   }
+  std::chrono::milliseconds unavailable_retry_max{3'000};
   void succeed() {
     backoff.reset();
     at = {};
@@ -109,6 +115,12 @@ void send_write(self_ptr self, write_request w, pending_write pending) {
   const uint64_t ticket = st.next_ticket++;
   st.writes[ticket] = std::move(pending);
   st.port->write(std::move(w), handle(self), ticket);
+}
+
+bool delete_in_flight(const group_state& st, const std::string& name) {
+  for (const auto& [ticket, w] : st.writes)
+    if (w.what == pending_write::kind::remove && w.name == name) return true;
+  return false;
 }
 
 void delete_pod(self_ptr self, const ray::observed_pod& pod, const std::string& why) {
@@ -193,7 +205,16 @@ outcome reconcile(self_ptr self) {
   const std::set<std::string> named(spec.workers_to_delete.begin(), spec.workers_to_delete.end());
   std::vector<pod_ptr> alive;
   for (const auto& [name, pod] : st.pods) {
-    if (pod->deleting || st.expect.deleting(name)) continue;
+    if (pod->deleting) continue;
+    if (st.expect.deleting(name)) {
+      // A delete without a definite answer (a timeout, a 5xx) may or may not have happened:
+      // the pod counts as going, and the same delete is repeated once its backoff allows (a
+      // repeat of one that did happen is answered 404 or 409, and done).
+      auto gate = st.deletes.find(name);
+      if (gate != st.deletes.end() && gate->second.error && !delete_in_flight(st, name))
+        delete_pod(self, *pod, "its last delete had no definite answer");
+      continue;
+    }
     if (named.count(name)) {
       delete_pod(self, *pod, "named in scaleStrategy.workersToDelete");
     } else if (ray::should_replace(*pod)) {
@@ -343,8 +364,10 @@ void on_delete_result(self_ptr self, const pending_write& w, const write_result&
     return;
   }
   if (!r.ambiguous()) st.expect.delete_done(w.name);  // an ambiguous one may have happened
-  st.deletes[w.name].backoff = k8s::backoff(st.options.write_retry);
-  st.deletes[w.name].fail(st.port->now(), *r.error);
+  // The gate's backoff grows with each failure of this pod's delete, from the first.
+  auto [gate, added] = st.deletes.try_emplace(w.name);
+  if (added) gate->second.backoff = k8s::backoff(st.options.write_retry);
+  gate->second.fail(st.port->now(), *r.error);
   record(self, "Warning", "FailedToDeleteWorkerPod",
          "Failed to delete worker Pod " + w.name + ": " + r.error->describe());
 }

@@ -1,5 +1,7 @@
 #include "actors/write_ledger.hpp"
 
+#include <algorithm>
+
 namespace actors {
 
 bool write_ledger::may_write(const std::string& key, time_point now) const {
@@ -61,7 +63,9 @@ write_ledger::time_point write_ledger::failed(uint64_t ticket, k8s::api_error er
   e.ticket = 0;
   e.state = phase::backing_off;
   e.written.clear();
-  e.due = now + e.retry.next();
+  auto delay = e.retry.next();
+  if (error.unavailable()) delay = std::min(delay, policy_.unavailable_retry_max);
+  e.due = now + delay;
   e.last_error = std::move(error);
   return e.due;
 }

@@ -25,6 +25,9 @@ struct ledger_policy {
   // Between retries of one object: 1 s doubling to 5 min. A permanent error (a full address
   // range, a quota, an admission webhook's denial) ends up being tried every few minutes.
   k8s::backoff_policy retry{std::chrono::milliseconds(1'000), std::chrono::milliseconds(300'000)};
+  // ... except after the server was unavailable (api_error::unavailable): then at most this, so
+  // that the object is written again within seconds of the server's return.
+  std::chrono::milliseconds unavailable_retry_max{3'000};
   // A reply later than this counts as an ambiguous failure (the client answers much sooner).
   std::chrono::seconds reply_timeout{150};
   // A write the watch has not shown after this long is forgotten: the watch is the truth.

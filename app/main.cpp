@@ -209,6 +209,9 @@ int main(int argc, char** argv) {
         metrics.set_watch_progress(w.resource, w.scope, w.seconds_since_last_event, w.events);
     }
     metrics.set_managed(health->clusters, health->pods);
+    metrics.set_requests("main", api->requests_in_flight(), api->requests_waiting());
+    metrics.set_requests("events", events_api->requests_in_flight(),
+                         events_api->requests_waiting());
     return metrics.serialize();
   };
   std::unique_ptr<app::http_endpoints> endpoints;

@@ -5,7 +5,9 @@
 # scale-downs, user edits, pod failures through the kubelet simulator, random faults — with the
 # invariant checker every second and a report at the end.
 #
-#   bench/soak.sh [MINUTES]       default 3; SOAK_SEED=N for another sequence of actions
+#   bench/soak.sh [MINUTES]       default 3; SOAK_SEED=N for another sequence of actions,
+#                                 SOAK_OPERATOR_ARGS for the operator's flags (--log-level debug),
+#                                 SOAK_METRICS_ADDR for its /metrics (default: off)
 #
 # It brings up a sandbox instance of its own ("soak", wiped before and after) and writes its
 # report to $SOAK_OUT (default: a scratch directory), soak-report.json. Fails when an invariant
@@ -30,6 +32,7 @@ stop_file=$out/stop
 runner=
 down() {
   touch "$stop_file"
+  cp "$state"/logs/*.log "$out/" 2>/dev/null || true  # the sandbox's logs stay with the report
   [ -z "$runner" ] || { kill "$runner" 2>/dev/null || true; wait "$runner" 2>/dev/null || true; }
   [ -f "$out/operator.pid" ] && kill "$(cat "$out/operator.pid")" 2>/dev/null || true
   "$repo/sandbox/down" "$instance" --wipe >/dev/null 2>&1 || true
@@ -48,11 +51,14 @@ control=127.0.0.1:$(sed -n 's/^control=//p' "$state/fault-proxy.ports")
 rm -f "$stop_file"
 (
   while [ ! -f "$stop_file" ]; do
+    # shellcheck disable=SC2086
     "$build_dir/app/ray-operator" --kubeconfig "$state/kubeconfig-fault-proxy" --namespaces "$ns" \
-      --metrics-addr=0 --health-addr=0 >>"$out/operator.log" 2>&1 &
+      --metrics-addr="${SOAK_METRICS_ADDR:-0}" --health-addr=0 ${SOAK_OPERATOR_ARGS:-} \
+      >>"$out/operator.log" 2>&1 &
     echo $! >"$out/operator.pid"
     wait $! || true
     echo "--- the operator exited; starting it again" >>"$out/operator.log"
+    sleep 0.2  # an operator that cannot start at all is not restarted in a tight loop
   done
 ) 2>>"$out/runner.log" &
 runner=$!

@@ -403,6 +403,17 @@ void client::create(const resource& type, const std::string& ns, nlohmann::json 
         !named, std::move(done), body, flow);
 }
 
+int client::requests_in_flight() const {
+  return admission_->active.load();
+}
+
+size_t client::requests_waiting() const {
+  std::lock_guard<std::mutex> lock(admission_->m);
+  size_t n = 0;
+  for (const auto& [flow, queue] : admission_->flows) n += queue.size();
+  return n;
+}
+
 void client::create_named_text(const resource& type, const std::string& ns, std::string text,
                                json_callback done, decode body, const std::string& flow) {
   start("create", {"POST", type.collection_path(ns), std::move(text), "application/json"}, true,

@@ -132,6 +132,10 @@ class client {
   // Observes every completed request (called on a client thread; keep it cheap).
   void set_observer(std::function<void(const request_record&)> observer);
 
+  // Requests sent and not yet answered; requests waiting for a token or a slot.
+  int requests_in_flight() const;
+  size_t requests_waiting() const;
+
   const config& cfg() const { return transport_.cfg(); }
   http_transport& transport() { return transport_; }
   rate_limiter& limiter() { return *limiter_; }

@@ -111,4 +111,18 @@ std::string api_error::describe() const {
   return out + ": " + message_;
 }
 
+bool api_error::unavailable() const {
+  switch (kind_) {
+    case error_kind::transport:
+    case error_kind::tls:
+    case error_kind::timeout:
+    case error_kind::too_many_requests:
+      return true;
+    case error_kind::server_error:
+      return http_code_ == 503 || http_code_ == 504;
+    default:
+      return false;
+  }
+}
+
 }  // namespace k8s

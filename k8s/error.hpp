@@ -57,6 +57,11 @@ class api_error {
   // "409 AlreadyExists: pods \"x\" already exists" or "tls: certificate verify failed".
   std::string describe() const;
 
+  // The server could not take the request just now — 429, 503, 504, a timeout, a connection
+  // or TLS failure — rather than refusing this request (a 4xx) or failing at it (a 500). Such
+  // a condition clears by itself, so what retries after it waits briefly, never minutes.
+  bool unavailable() const;
+
  private:
   error_kind kind_;
   int http_code_;

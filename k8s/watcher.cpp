@@ -232,6 +232,9 @@ void watcher::watch_step() {
     return fail(opened.error());
   }
   auto stream = std::move(opened.value());
+  // Open: the server is back. A quiet kind's watch sees no event to reset the backoff with, and
+  // must not carry a backoff grown in an outage into the next cut.
+  retry_.reset();
   watch_line_splitter lines;
   for (;;) {
     // The watchdog: silence past the deadline cuts the stream, whatever the I/O threads do.

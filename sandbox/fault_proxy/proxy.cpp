@@ -72,9 +72,11 @@ bool answer_gone(tls_stream& client, const http::request<http::string_body>& req
   return answer(client, req, res);
 }
 
-// Passes the upstream's answer back as it arrives: a watch's events go on one by one. Each
-// piece waits for `delay` after it arrived (no more: delays do not add up), and none passes
-// while the connection is held. Returns whether the connection may carry another request.
+// Passes the upstream's answer back as it arrives: a watch's events go on one by one. The
+// answer starts `delay` late (a watch's events then follow as they come: a delay per event
+// would add up on a busy stream, and outlast the latency command by the stream's whole life);
+// nothing passes while the connection is held. Returns whether the connection may carry
+// another request.
 bool relay_answer(tls_stream& upstream, beast::flat_buffer& buffer, tls_stream& client,
                   bool head_request, std::chrono::milliseconds delay, connections& conns,
                   connections::entry& e) {
@@ -84,7 +86,7 @@ bool relay_answer(tls_stream& upstream, beast::flat_buffer& buffer, tls_stream& 
   if (head_request) p.skip(true);
   http::read_header(upstream, buffer, p, ec);
   if (ec) return false;
-  auto arrived = clock::now();
+  const auto arrived = clock::now();
   if (!conns.pass(e)) return false;
   if (delay.count() > 0) std::this_thread::sleep_until(arrived + delay);
   http::serializer<false, http::buffer_body> sr{p.get()};
@@ -98,7 +100,6 @@ bool relay_answer(tls_stream& upstream, beast::flat_buffer& buffer, tls_stream& 
       http::read_some(upstream, buffer, p, ec);
       if (ec == http::error::need_buffer) ec = {};
       if (ec) return false;
-      arrived = clock::now();
       p.get().body().size = sizeof buf - p.get().body().size;
       p.get().body().data = buf;
       p.get().body().more = !p.is_done();
@@ -110,8 +111,6 @@ bool relay_answer(tls_stream& upstream, beast::flat_buffer& buffer, tls_stream& 
     // a chunk of size 0, which ends a chunked body.
     if (p.get().body().size == 0 && p.get().body().more) continue;
     if (!conns.pass(e)) return false;
-    if (delay.count() > 0 && p.get().body().size > 0)
-      std::this_thread::sleep_until(arrived + delay);
     http::write(client, sr, ec);
     if (ec == http::error::need_buffer) ec = {};
     if (ec) return false;

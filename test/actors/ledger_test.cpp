@@ -79,6 +79,44 @@ TEST_CASE("ledger: failures back off per object, doubling, and a success resets 
   CHECK(l.failed(5, invalid(), t0 + 8s) == t0 + 9s);  // back to the first step
 }
 
+TEST_CASE(
+    "ledger: after the server was unavailable, an object is tried again within 3 s, however "
+    "often") {
+  actors::write_ledger l(no_jitter());
+  const k8s::api_error unavailable(k8s::error_kind::server_error, "ServiceUnavailable", 503,
+                                   "ServiceUnavailable");
+  auto at = t0;
+  for (uint64_t ticket = 1; ticket <= 10; ++ticket) {
+    l.begin("Service/a", ticket, at);
+    const auto due = l.failed(ticket, unavailable, at);
+    CHECK(due - at <= 3s);
+    at = due;
+  }
+  // A refusal of the request itself still backs off for minutes after as many failures.
+  l.begin("Service/b", 11, t0);
+  auto due = l.failed(11, invalid(), t0);
+  for (uint64_t ticket = 12; ticket <= 20; ++ticket) {
+    l.begin("Service/b", ticket, due);
+    due = l.failed(ticket, invalid(), due);
+  }
+  l.begin("Service/b", 21, due);
+  CHECK(l.failed(21, invalid(), due) - due >= 60s);
+}
+
+TEST_CASE("api error: unavailable means 429, 503, 504, timeouts and failed connections") {
+  using k8s::api_error;
+  using k8s::error_kind;
+  CHECK(api_error(error_kind::too_many_requests, "", 429).unavailable());
+  CHECK(api_error(error_kind::server_error, "", 503).unavailable());
+  CHECK(api_error(error_kind::server_error, "", 504).unavailable());
+  CHECK(api_error(error_kind::timeout, "").unavailable());
+  CHECK(api_error(error_kind::transport, "").unavailable());
+  CHECK_FALSE(
+      api_error(error_kind::server_error, "failed to allocate a serviceIP", 500).unavailable());
+  CHECK_FALSE(api_error(error_kind::forbidden, "exceeded quota", 403).unavailable());
+  CHECK_FALSE(api_error(error_kind::invalid, "", 422).unavailable());
+}
+
 TEST_CASE("ledger: a reply that never comes becomes a failure at its deadline") {
   actors::ledger_policy p = no_jitter();
   p.reply_timeout = 10s;
@@ -238,6 +276,31 @@ TEST_CASE("outcome: failures win, and the earliest time of each kind") {
   CHECK(std::string(o.result()) == "error");
   CHECK(*o.error == "a; b");
   CHECK(*o.retry == 4s);
+}
+
+TEST_CASE("wake-up: a failure waits for its object's retry time, however many came before") {
+  actor_test::actor_fixture f;
+  auto target =
+      f.sys.spawn([](int) { return caf::behavior{[](actors::wake_atom, uint64_t) {}}; }, 0);
+  actors::wakeup w;
+  auto& port = f.port;
+  // Twenty failures in a row that name no time: the actor's own backoff grows long.
+  const auto fail_at_the_wake_up = [&](const actors::outcome& o) {
+    const auto at = w.settle(port, target, o);
+    port.now_ = at;
+    REQUIRE(w.due(port.timers.at(target.id()).generation));
+    return at;
+  };
+  auto before = port.now_;
+  for (int i = 0; i < 20; ++i) {
+    before = port.now_;
+    fail_at_the_wake_up(actors::outcome::failed("no time given"));
+  }
+  CHECK(port.now_ - before > 60s);
+  // A failure whose object may retry in 3 s (the server was unavailable): back in 3 s.
+  before = port.now_;
+  CHECK(fail_at_the_wake_up(actors::outcome::failed("503", 3s)) - before == 3s);
+  caf::anon_send_exit(target, caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE("wake-up: events that keep trickling in wait ever longer, up to a cap, then afresh") {

@@ -287,6 +287,61 @@ TEST_CASE("actors: a status that keeps changing is written ever less often, up t
   CHECK(written.size() == before + 1);
 }
 
+TEST_CASE(
+    "actors: once the changes stop, a held status goes out a quiet second later, not at the "
+    "interval's end",
+    "[actors]") {
+  cluster_fixture f({}, 1000ms);
+  f.succeed_all();
+  std::vector<actors::api_port::clock::time_point> written;
+  size_t seen = f.port.requests.size();
+  const auto collect = [&] {
+    f.settle();
+    for (; seen < f.port.requests.size(); ++seen)
+      if (f.port.requests[seen].write.subresource == "status") {
+        written.push_back(f.port.now_);
+        f.port.succeed(seen, "60" + std::to_string(seen));
+      }
+    f.settle();
+  };
+  int n = 0;
+  const auto change = [&] {
+    ray::observed_pod p = *pod("c-head-0", "headgroup");
+    p.pod_ip = "10.0.1." + std::to_string(++n);
+    caf::anon_send(f.cluster, actors::pod_atom::value, actors::apply_atom::value,
+                   std::make_shared<const ray::observed_pod>(std::move(p)));
+    collect();
+  };
+  // Changes every 100 ms for 10 s: the interval has grown to its 4 s.
+  for (int i = 0; i < 100; ++i) {
+    change();
+    f.advance(100ms);
+    collect();
+  }
+  REQUIRE(written.size() >= 3);
+  CHECK(written.back() - written[written.size() - 2] > 3000ms);
+  // Up to a write, and one change just after it: the interval would hold that change ~4 s.
+  for (const size_t writes = written.size(); written.size() == writes;) {
+    change();
+    f.advance(100ms);
+    collect();
+  }
+  change();
+  const auto last_change = f.port.now_;
+  // The changes stop: the last one is written once a reconcile has seen it (the lazy gap, at
+  // most 2 s) and a quiet second has passed — not when the 4 s interval ends.
+  const size_t before = written.size();
+  for (int i = 0; i < 60; ++i) {
+    f.advance(100ms);
+    collect();
+  }
+  REQUIRE(written.size() == before + 1);
+  INFO("written " << (written.back() - last_change).count() << " after the last change");
+  CHECK(written.back() - last_change <= 3200ms);
+  const auto status = f.last_status();
+  CHECK(status["head"].value("podIP", "") == "10.0.1." + std::to_string(n));
+}
+
 namespace {
 
 // What the watch shows of a worker Deployment the actor created.

@@ -128,6 +128,36 @@ TEST_CASE("actors: workersToDelete naming a pending pod deletes it and does not 
   CHECK(f.port.count("delete", "pods") == 1);
 }
 
+TEST_CASE(
+    "actors: a delete with no definite answer is repeated after its backoff, and no other pod goes",
+    "[actors]") {
+  group_fixture f;
+  f.pods({pod("w-a", "workers"), pod("w-b", "workers"), pod("w-c", "workers")});
+  f.want(3, {}, true);
+  f.settle();
+  f.want(2, {"w-b"}, true);  // the autoscaler names w-b
+  f.advance(100ms);
+  auto deletes = f.port.find("delete", "pods");
+  REQUIRE(deletes.size() == 1);
+  f.port.fail(deletes[0], k8s::api_error(k8s::error_kind::server_error, "503 ServiceUnavailable",
+                                         503, "ServiceUnavailable"));
+  f.advance(100ms);
+  CHECK(f.port.count("delete", "pods") == 1);  // backing off: not at once
+  f.advance(2s);                               // past the first backoff
+  CHECK(f.port.count("delete", "pods") == 2);
+  deletes = f.port.find("delete", "pods");  // the one unanswered
+  REQUIRE(deletes.size() == 1);
+  CHECK(f.port.requests[deletes[0]].write.name == "w-b");
+  CHECK(f.port.requests[deletes[0]].write.delete_opts.precondition_uid == "uid-w-b");
+  // The first had happened after all: the repeat finds the pod gone, which is done.
+  f.port.fail(deletes[0], k8s::api_error(k8s::error_kind::not_found, "not found", 404, "NotFound"));
+  f.shows(pod("w-b", "workers", "Running", true, /*deleting=*/true));
+  f.advance(120s);
+  for (auto i : f.port.find("delete", "pods", true)) CHECK(f.port.requests[i].write.name == "w-b");
+  CHECK(f.port.count("delete", "pods") == 2);
+  CHECK(f.port.count("create", "pods") == 0);
+}
+
 TEST_CASE("actors: a create with no definite answer is read back before any replacement",
           "[actors]") {
   group_fixture f;

@@ -11,15 +11,16 @@ PORT=$(free_port)
 PASSWORD=e2e-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
 DIR=$(mktemp -d)
 REDIS_PID=""
-start_redis() {
+start_redis() {  # [PORT]: another port than the operator's, to look at the data unseen
   # Saved to $DIR on shutdown, so the keys survive the outage below.
-  redis-server --port "$PORT" --bind 127.0.0.1 --requirepass "$PASSWORD" --dir "$DIR" \
+  redis-server --port "${1:-$PORT}" --bind 127.0.0.1 --requirepass "$PASSWORD" --dir "$DIR" \
     --save "" --appendonly no --daemonize no >>"$E2E_LOGS/$E2E_CASE-redis.log" 2>&1 &
   REDIS_PID=$!
   EXTRA_PIDS+=("$REDIS_PID")
-  wait_until 20 "redis-server answering on $PORT" redis PING
+  REDIS_PORT=${1:-$PORT}
+  wait_until 20 "redis-server answering on $REDIS_PORT" redis PING
 }
-redis() { REDISCLI_AUTH=$PASSWORD redis-cli -p "$PORT" --no-raw "$@"; }
+redis() { REDISCLI_AUTH=$PASSWORD redis-cli -p "${REDIS_PORT:-$PORT}" --no-raw "$@"; }
 keys() { REDISCLI_AUTH=$PASSWORD redis-cli -p "$PORT" --scan --pattern '*' | sort | tr '\n' ' '; }
 start_redis
 start_operator
@@ -92,8 +93,12 @@ held() { [ -n "$(get raycluster ft-b '{.metadata.deletionTimestamp}')" ] &&
 holds 5 "ft-b held by its finalizer" held
 
 step "Redis back: ft-b's keys go, then ft-b"
-start_redis
+# First on a port of its own, where the operator cannot reach it: the keys survived the outage.
+start_redis "$(free_port)"
 assert_eq "$(redis EXISTS "RAY$B@NODE")" "(integer) 1" "ft-b's keys, saved over the outage"
+redis SHUTDOWN NOSAVE >/dev/null 2>&1 || true
+wait "$REDIS_PID" 2>/dev/null || true
+start_redis
 wait_until 90 "ft-b deleted once Redis is back" gone ft-b
 assert_eq "$(keys)" "$(printf '%s\n' "RAY${A}0@NODE" RAYdefault@NODE unrelated | sort | tr '\n' ' ')" \
   "the keys left after ft-b"
