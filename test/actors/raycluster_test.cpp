@@ -129,7 +129,7 @@ TEST_CASE("actors: a child someone else owns is reported once, and the cluster i
   CHECK(f.condition("ReplicaFailure", "reason") == "NotOwned");
 }
 
-TEST_CASE("actors: Ready waits for the head Service; its failure is a condition", "[actors]") {
+TEST_CASE("actors: Ready waits for the head Service, its failure is a condition", "[actors]") {
   cluster_fixture f;
   auto services = f.port.find("create", "services");
   REQUIRE(services.size() == 2);

@@ -68,7 +68,7 @@ TEST_CASE("fault proxy: a rule with seconds ends at its deadline") {
   CHECK(plan.decide(get, now + 5s).what == decision::action::forward);
 }
 
-TEST_CASE("fault proxy: a rule for one resource leaves the others alone; watches can be excluded") {
+TEST_CASE("fault proxy: a rule for one resource leaves the others alone, watches can be excluded") {
   fault_plan plan;
   const auto now = clock::now();
   REQUIRE(plan.command("drop", {{"resource", "pods"}, {"watches", "none"}}, now).empty());

@@ -158,7 +158,7 @@ TEST_CASE("yaml: multi-document streams skip empty documents") {
   CHECK(parse_yaml_documents("").empty());
 }
 
-TEST_CASE("yaml: parse_yaml reads only the first document; empty text is null") {
+TEST_CASE("yaml: parse_yaml reads only the first document, empty text is null") {
   CHECK(parse_yaml("a: 1\n---\nb: 2\n") == json::parse(R"({"a":1})"));
   CHECK(parse_yaml("").is_null());
 }

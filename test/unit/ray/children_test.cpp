@@ -106,7 +106,7 @@ TEST_CASE("head service: the container's ports, sorted by name, with metrics add
   CHECK(named(ports, "gcs") == json{{"name", "gcs"}, {"port", 6379}, {"appProtocol", "tcp"}});
 }
 
-TEST_CASE("head service: a normal ClusterIP service, not headless; type from serviceType") {
+TEST_CASE("head service: a normal ClusterIP service, not headless, type from serviceType") {
   json cluster = seed_cluster();
   json svc = desired_head_service(cluster);
   CHECK(svc["spec"]["type"] == "ClusterIP");
@@ -233,7 +233,7 @@ TEST_CASE("gcs storage claim: rocksdb's <C>-gcs-pvc, 1Gi ReadWriteOnce by defaul
 }
 
 TEST_CASE(
-    "gcs storage claim: size, class and modes as given; Retain has no owner; claimName none") {
+    "gcs storage claim: size, class and modes as given, Retain has no owner, claimName none") {
   json cluster = seed_cluster();
   cluster["spec"]["gcsFaultToleranceOptions"] = json::parse(R"({"backend": "rocksdb",
       "storage": {"size": "5Gi", "storageClassName": "fast", "accessModes": ["ReadWriteOncePod"],
@@ -248,7 +248,7 @@ TEST_CASE(
   CHECK(desired_gcs_storage_claim(cluster).is_null());
 }
 
-TEST_CASE("head ingress: only with enableIngress; KubeRay's path, the class from the annotation") {
+TEST_CASE("head ingress: only with enableIngress, KubeRay's path, the class from the annotation") {
   json cluster = seed_cluster();
   CHECK(desired_head_ingress(cluster).is_null());
   cluster["spec"]["headGroupSpec"]["enableIngress"] = true;
@@ -265,7 +265,7 @@ TEST_CASE("head ingress: only with enableIngress; KubeRay's path, the class from
       "name": "basic-ray-cluster-head-svc", "port": {"number": 8265}}}}]}}]})J"));
 }
 
-TEST_CASE("head ingress: ingressOptions give host, path, path type and TLS; the dashboard port") {
+TEST_CASE("head ingress: ingressOptions give host, path, path type and TLS, the dashboard port") {
   json cluster = seed_cluster();
   cluster["spec"]["headGroupSpec"]["enableIngress"] = true;
   cluster["spec"]["headGroupSpec"]["ingressOptions"] = json::parse(R"({"host": "ray.example.com",
@@ -305,7 +305,7 @@ TEST_CASE("network policies: head and each group, the cluster's own pods first, 
   CHECK(workers["spec"]["egress"].size() == 2);
 }
 
-TEST_CASE("network policies: the mode opens a direction; a group's entry replaces the worker's") {
+TEST_CASE("network policies: the mode opens a direction, a group's entry replaces the worker's") {
   json cluster = seed_cluster();
   cluster["spec"]["networkPolicy"] = json::parse(R"({"mode": "DenyAllIngress",
       "worker": {"ingressRules": [{"ports": [{"port": 1}]}]},

@@ -327,7 +327,7 @@ TEST_CASE("ports: a custom head port and metrics port move the env, ports and GC
                      0) == 0);
 }
 
-TEST_CASE("gcs fault tolerance: the head's Redis env, namespace and flags; workers wait longer") {
+TEST_CASE("gcs fault tolerance: the head's Redis env, namespace and flags, workers wait longer") {
   json cluster = seed_cluster();
   cluster["spec"]["gcsFaultToleranceOptions"] = json::parse(R"({
       "redisAddress": "redis://redis:6379",
@@ -350,7 +350,7 @@ TEST_CASE("gcs fault tolerance: the head's Redis env, namespace and flags; worke
               "RAY_external_storage_namespace")["value"] == "shared");
 }
 
-TEST_CASE("gcs fault tolerance: the annotation form keeps the user's env; rocksdb's env") {
+TEST_CASE("gcs fault tolerance: the annotation form keeps the user's env, rocksdb's env") {
   json cluster = seed_cluster();
   cluster["metadata"]["annotations"]["ray.io/ft-enabled"] = "true";
   cluster["metadata"]["annotations"]["ray.io/external-storage-namespace"] = "mine";

@@ -64,7 +64,7 @@ TEST_CASE("updates: the head's hash covers the autoscaler's options, a sidecar o
   CHECK(user_spec_hashes(after).groups == user_spec_hashes(before).groups);
 }
 
-TEST_CASE("updates: pods record the hashes; the head through its StatefulSet's template") {
+TEST_CASE("updates: pods record the hashes, the head through its StatefulSet's template") {
   const json cluster = seed_cluster();
   const spec_hashes h = user_spec_hashes(cluster);
   const json pod = desired_worker_pod(cluster, 0, h);

@@ -672,7 +672,7 @@ TEST_CASE("validation: fields that ask for nothing on their own are listed, not 
 }
 
 TEST_CASE(
-    "validation: the history collector needs an image; its own env and name are the operator's") {
+    "validation: the history collector needs an image, its own env and name are the operator's") {
   auto fields_of = [](const json& rc) { return fields(validate(rc)); };
   json rc = base();
   rc["spec"]["historyServerOptions"] = json::object();
@@ -690,7 +690,7 @@ TEST_CASE(
         std::vector<std::string>{"spec.historyServerOptions.collectorOptions.image"});
   json named_like = rc;
   named_like["spec"]["workerGroupSpecs"][0]["template"]["spec"]["containers"] =
-      json::parse(R"([{"name": "ray-worker"}, {"name": "collector"}])");
+      json::parse(R"([{"name": "ray-worker"}, {"name": "collector", "image": "x:1"}])");
   CHECK(fields_of(named_like) ==
         std::vector<std::string>{"spec.workerGroupSpecs[0].template.spec.containers"});
 }

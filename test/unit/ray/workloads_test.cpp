@@ -24,7 +24,7 @@ json workload(const json& cluster, int64_t pods = 2) {
 
 }  // namespace
 
-TEST_CASE("workloads: a Pod group has no workload; its actor makes the pods") {
+TEST_CASE("workloads: a Pod group has no workload, its actor makes the pods") {
   CHECK(desired_worker_workload(seed_cluster(), 0, user_spec_hashes(seed_cluster()), 2).is_null());
   CHECK(group_workload_kind(seed_cluster()["spec"]["workerGroupSpecs"][0]) == workload_kind::pod);
 }
