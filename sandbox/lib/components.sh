@@ -67,9 +67,18 @@ spawn() {
     # not reach it. setsid execs in place here, so $! is the server's PID.
     exec setsid "$@" </dev/null >"$logf" 2>&1
   ) &
-  printf '%s\n' "$!" >"$PID_DIR/$name.pid"
+  local pid=$! i st
+  printf '%s\n' "$pid" >"$PID_DIR/$name.pid"
+  # Until it execs, the child is a copy of this shell, which pid_of (it knows a component by its
+  # command line) would take for a component that exited: wait for the exec, or for its end.
+  for ((i = 0; i < 200; i++)); do
+    is_ours "$pid" && break
+    st=$(sed 's/.*) //; s/ .*//' "/proc/$pid/stat" 2>/dev/null) || break
+    [[ $st != Z ]] || break
+    sleep 0.05
+  done
   WATCH+=("$name")
-  log "started $name (pid $!)"
+  log "started $name (pid $pid)"
 }
 
 # The backend quota is raised from 2 GB to etcd's largest recommended (8 GB): the benchmarks'
