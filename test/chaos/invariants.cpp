@@ -1,6 +1,7 @@
 #include "test/chaos/invariants.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <sstream>
 
 #include "k8s/object_meta.hpp"
@@ -109,89 +110,119 @@ void invariants::raycluster_removed(const std::string& ns, const std::string& na
   if (auto* c = cluster_of(key_of(ns, name))) c->going = true;
 }
 
-int64_t invariants::desired_within(const group_view& g, double now, bool most) const {
-  // The desired count in force at some moment of the last `create_grace` seconds.
-  int64_t out = g.desired;
+int64_t invariants::desired_between(const group_view& g, double from, double to, bool most) const {
+  // The most (or least) desired count in force at some moment of [from, to].
+  std::optional<int64_t> out;
   for (auto it = g.desired_history.rbegin(); it != g.desired_history.rend(); ++it) {
-    out = most ? std::max(out, it->second) : std::min(out, it->second);
-    if (it->first <= now - options_.create_grace) break;
+    if (it->first > to) continue;  // came after the window
+    out = out ? (most ? std::max(*out, it->second) : std::min(*out, it->second)) : it->second;
+    if (it->first <= from) break;
   }
-  return out;
+  return out.value_or(g.desired);
 }
 
 void invariants::judge_creation(const pod_view& p, double now) {
   if (p.pod.is_head || !live(p.pod)) return;
   ++creations_;
-  auto* c = cluster_of(p.cluster);
-  if (!c || c->going) return;
-  auto g = c->groups.find(p.pod.group);
-  if (g == c->groups.end()) return;  // a spec that removed the group raced the create
-  int64_t others = 0;
+  held_judgment h{true, p, now, {}, 0};
   for (const auto& [key, q] : pods_)
     if (q.cluster == p.cluster && !q.pod.is_head && q.pod.group == p.pod.group &&
-        q.pod.name != p.pod.name && live(q.pod) && !g->second.to_delete.count(q.pod.name))
-      ++others;
-  const int64_t allowed = desired_within(g->second, now, true) + g->second.surge;
-  if (others >= allowed) {
-    std::ostringstream m;
-    m << "pod " << p.pod.name << " created while group " << p.pod.group << " already had " << others
-      << " (it wants " << g->second.desired;
-    if (g->second.surge) m << ", " << g->second.surge << " more during a rolling update";
-    m << "; pods named in workersToDelete not counted)";
-    record(now, p.cluster, "created beyond desired", m.str());
-  }
+        q.pod.name != p.pod.name && live(q.pod))
+      h.others.push_back(q.pod.name);
+  auto gap = creation_gap(h, now);
+  if (!gap) return;
+  if (options_.watch_skew > 0) return held_.push_back(std::move(h));
+  record(now, p.cluster, "created beyond desired", *gap);
+}
+
+std::optional<std::string> invariants::creation_gap(const held_judgment& h, double until) const {
+  const pod_view& p = h.p;
+  auto it = clusters_.find(p.cluster);
+  if (it == clusters_.end() || it->second.going) return std::nullopt;
+  auto g = it->second.groups.find(p.pod.group);
+  if (g == it->second.groups.end()) return std::nullopt;  // a spec that removed it raced the create
+  int64_t others = 0;
+  for (const auto& name : h.others) others += !g->second.to_delete.count(name);
+  const int64_t allowed =
+      desired_between(g->second, h.at - options_.create_grace, until, true) + g->second.surge;
+  if (others < allowed) return std::nullopt;
+  std::ostringstream m;
+  m << "pod " << p.pod.name << " created while group " << p.pod.group << " already had " << others
+    << " (it wants " << g->second.desired;
+  if (g->second.surge) m << ", " << g->second.surge << " more during a rolling update";
+  m << "; pods named in workersToDelete not counted)";
+  return m.str();
 }
 
 void invariants::judge_deletion(const pod_view& p, double now) {
-  auto* c = cluster_of(p.cluster);
-  std::string reason;
-  const bool failed =
-      ray::should_replace(p.pod) || failures_requested_.count(key_of(p.ns, p.pod.name));
-  if (!c || c->going)
-    reason = "cluster deleted";
-  else if (failed)
-    reason = "failed";
-  else if (p.pod.is_head) {
-    const bool outdated =
-        c->head_strategy != ray::upgrade_type::none &&
-        (p.pod.group_hash != c->head_hash || (c->head_strategy == ray::upgrade_type::recreate &&
-                                              p.pod.cluster_hash != c->cluster_hash));
-    if (c->suspended)
-      reason = "suspended";
-    else if (outdated)
-      reason = "outdated";
-  } else {
-    auto g = c->groups.find(p.pod.group);
-    if (g == c->groups.end()) {
-      reason = "group removed";
-    } else {
-      const group_view& v = g->second;
-      const bool outdated =
-          v.strategy != ray::upgrade_type::none &&
-          (p.pod.group_hash != v.hash ||
-           (v.strategy == ray::upgrade_type::recreate && p.pod.cluster_hash != c->cluster_hash));
-      int64_t live_count = 0;
-      for (const auto& [key, q] : pods_)
-        if (q.cluster == p.cluster && !q.pod.is_head && q.pod.group == p.pod.group && live(q.pod))
-          ++live_count;
-      if (v.named_ever.count(p.pod.name))
-        reason = "named in workersToDelete";
-      else if (c->suspended || (v.desired == 0 && desired_within(v, now, true) == 0))
-        reason = "suspended";
-      else if (outdated)
-        reason = "outdated";
-      else if (!v.autoscaling && live_count > desired_within(v, now, false))
-        reason = "surplus";
-    }
-  }
+  held_judgment h{false, p, now, {}, 0};
+  for (const auto& [key, q] : pods_)
+    if (q.cluster == p.cluster && !q.pod.is_head && q.pod.group == p.pod.group && live(q.pod))
+      ++h.live_count;
+  std::string reason = deletion_reason(h, now);
+  if (reason.empty() && options_.watch_skew > 0) return held_.push_back(std::move(h));
+  count_deletion(h, reason);
+}
+
+void invariants::count_deletion(const held_judgment& h, std::string reason) {
   if (reason.empty()) {
-    record(now, p.cluster, "deleted",
-           "pod " + p.pod.name + " deleted: not named in workersToDelete, not failed, not " +
+    record(h.at, h.p.cluster, "deleted",
+           "pod " + h.p.pod.name + " deleted: not named in workersToDelete, not failed, not " +
                "surplus with autoscaling off, not outdated under a replacing strategy, and its " +
                "cluster and group stay");
     reason = "unjustified";
   }
   ++deletions_[reason];
+}
+
+std::string invariants::deletion_reason(const held_judgment& h, double until) const {
+  const pod_view& p = h.p;
+  auto found = clusters_.find(p.cluster);
+  const cluster_view* c = found == clusters_.end() ? nullptr : &found->second;
+  const bool failed =
+      ray::should_replace(p.pod) || failures_requested_.count(key_of(p.ns, p.pod.name));
+  if (!c || c->going) return "cluster deleted";
+  if (failed) return "failed";
+  if (p.pod.is_head) {
+    const bool outdated =
+        c->head_strategy != ray::upgrade_type::none &&
+        (p.pod.group_hash != c->head_hash || (c->head_strategy == ray::upgrade_type::recreate &&
+                                              p.pod.cluster_hash != c->cluster_hash));
+    if (c->suspended) return "suspended";
+    if (outdated) return "outdated";
+    return "";
+  }
+  auto g = c->groups.find(p.pod.group);
+  if (g == c->groups.end()) return "group removed";
+  const group_view& v = g->second;
+  const double from = h.at - options_.create_grace;
+  const bool outdated = v.strategy != ray::upgrade_type::none &&
+                        (p.pod.group_hash != v.hash || (v.strategy == ray::upgrade_type::recreate &&
+                                                        p.pod.cluster_hash != c->cluster_hash));
+  if (v.named_ever.count(p.pod.name)) return "named in workersToDelete";
+  if (c->suspended || (v.desired == 0 && desired_between(v, from, until, true) == 0))
+    return "suspended";
+  if (outdated) return "outdated";
+  if (!v.autoscaling && h.live_count > desired_between(v, from, until, false)) return "surplus";
+  return "";
+}
+
+void invariants::judge_held(double now) {
+  // A pod change the operator made in answer to a spec change can reach the pod watch before
+  // the spec change reaches the RayCluster watch (two streams, and a RayCluster is the larger
+  // object): what looked wrong is judged again once the RayCluster watch has had watch_skew to
+  // catch up, against what it has shown by then, and recorded at the time it was seen.
+  while (!held_.empty() && held_.front().at + options_.watch_skew <= now) {
+    held_judgment h = std::move(held_.front());
+    held_.pop_front();
+    const double until = h.at + options_.watch_skew;
+    if (h.creation) {
+      if (auto gap = creation_gap(h, until))
+        record(h.at, h.p.cluster, "created beyond desired", *gap);
+    } else {
+      count_deletion(h, deletion_reason(h, until));
+    }
+  }
 }
 
 void invariants::pod(const json& object, double now) {
@@ -331,7 +362,12 @@ std::string invariants::convergence_gap(const cluster_view& c) const {
   return gap.str();
 }
 
+void invariants::flush() {
+  judge_held(std::numeric_limits<double>::infinity());
+}
+
 void invariants::tick(double now) {
+  judge_held(now);
   for (auto& [key, c] : clusters_) {
     if (c.going || c.broken) continue;
     ++checks_;
@@ -423,6 +459,7 @@ json invariants::report(double now) const {
         {{"at", v.at}, {"cluster", v.cluster}, {"kind", v.kind}, {"message", v.message}});
   return {{"now", now},
           {"checks", checks_},
+          {"judgments_held", held_.size()},
           {"pods_created", creations_},
           {"pods_deleted", deletions_},
           {"all_converged", all_converged()},

@@ -37,6 +37,11 @@ constexpr const char* broken_label = "chaos.ray-operator.dev/broken";
 
 struct checker_options {
   double create_grace = 3.0;
+  // The pod and RayCluster watches are two streams: a pod the operator made or deleted in
+  // answer to a spec change can be seen before that change is. A creation or deletion that
+  // looks wrong is judged again this long after it was seen, against the RayClusters as shown
+  // by then (0: judged at once, as the unit tests do).
+  double watch_skew = 0;
   double status_deadline = 5.0;
   double converge_deadline = 10.0;
 };
@@ -69,8 +74,11 @@ class invariants {
   // Every cluster must converge by `from` + converge_deadline (from: the last fault's end).
   void expect_convergence(double from);
 
-  // The checks that depend on time (4 and 5); every second or so.
+  // The checks that depend on time (4 and 5), and the held judgments that are due; every
+  // second or so.
   void tick(double now);
+  // Every held judgment, now (the end of a run).
+  void flush();
 
   bool all_converged() const;
   // The soak's driver picks its pods and groups here: live workers (running or not, not named
@@ -118,11 +126,26 @@ class invariants {
     double first_seen = 0;
   };
 
+  // A creation or deletion as seen, with what was around it then, to be judged again.
+  struct held_judgment {
+    bool creation = false;
+    pod_view p;
+    double at = 0;
+    std::vector<std::string> others;  // creation: the group's other live workers
+    int64_t live_count = 0;           // deletion: the group's live workers, this one included
+  };
+
   cluster_view* cluster_of(const std::string& key);  // ns/name
   void judge_creation(const pod_view& p, double now);
   void judge_deletion(const pod_view& p, double now);
+  void judge_held(double now);
+  // Why a creation breaks invariant 2 with the spec as known now and its desired counts up to
+  // `until`; none when it does not. Why a deletion was allowed ("" when it was not).
+  std::optional<std::string> creation_gap(const held_judgment& h, double until) const;
+  std::string deletion_reason(const held_judgment& h, double until) const;
+  void count_deletion(const held_judgment& h, std::string reason);
   void record(double at, const std::string& cluster, const std::string& kind, std::string message);
-  int64_t desired_within(const group_view& g, double now, bool most) const;
+  int64_t desired_between(const group_view& g, double from, double to, bool most) const;
   std::string settled_counts(const cluster_view& c) const;
   std::string convergence_gap(const cluster_view& c) const;
   std::string status_gap(const cluster_view& c) const;
@@ -139,6 +162,7 @@ class invariants {
   std::optional<double> expected_from_;
   std::vector<double> convergence_times_;
   std::map<std::string, int64_t> deletions_;  // by reason
+  std::deque<held_judgment> held_;            // in the order seen
   int64_t creations_ = 0;
 };
 

@@ -128,6 +128,11 @@ void observer::read_commands() {
   }
 }
 
+void observer::flush() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  invariants_.flush();
+}
+
 nlohmann::json observer::report() {
   std::lock_guard<std::mutex> lock(mutex_);
   auto r = invariants_.report(epoch_now());

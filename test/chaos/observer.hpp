@@ -41,6 +41,7 @@ class observer {
     return f(invariants_);
   }
   nlohmann::json report();
+  void flush();  // every held judgment, before the last report
 
  private:
   void on_event(bool pods, k8s::watcher_event e);

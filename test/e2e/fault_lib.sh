@@ -41,8 +41,11 @@ await_convergence() {
   CONVERGED_SECONDS=$seconds
   say "converged $(printf '%.1f' "$seconds") s after the fault ended"
 }
+no_judgment_held() { [ "$(report_field '.judgments_held // 0')" = 0 ]; }
 check_invariants() {
   local n
+  # What looked wrong is judged again once the checker's RayCluster watch had time to catch up.
+  wait_until 20 "the checker's held judgments" no_judgment_held
   n=$(report_field '.violations | length')
   say "invariants: $(report_field .checks) checks, $n violations;" \
     "pods created $(report_field .pods_created), deleted by reason $(jq -c .pods_deleted "$CHECKER_REPORT")"

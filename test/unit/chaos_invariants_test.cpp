@@ -222,3 +222,42 @@ TEST_CASE("chaos: a cluster labelled broken neither converges nor holds the othe
   inv.tick(100);
   CHECK(inv.all_converged());
 }
+
+TEST_CASE("chaos: a pod change seen before the spec change that caused it is judged on both") {
+  chaos::checker_options o;
+  o.watch_skew = 2.0;
+  invariants inv(o);
+  inv.raycluster(cluster(1, true), 100);
+  inv.pod(pod("c-w-worker-a"), 100);
+  // The scale-up's pod, then the scale-up itself 0.3 s later.
+  inv.pod(pod("c-w-worker-b", "Pending"), 105);
+  inv.tick(105.1);
+  inv.raycluster(cluster(2, true, json::array(), 2), 105.3);
+  // A named pod's deletion, then the spec that named it.
+  inv.pod(pod("c-w-worker-a", "Running", true), 106);
+  inv.raycluster(cluster(1, true, {"c-w-worker-a"}, 3), 106.4);
+  inv.tick(110);
+  CHECK(inv.violations().empty());
+  CHECK(inv.report(110)["pods_deleted"]["named in workersToDelete"] == 1);
+}
+
+TEST_CASE("chaos: what stays wrong after the watch skew is recorded when it was seen") {
+  chaos::checker_options o;
+  o.watch_skew = 2.0;
+  invariants inv(o);
+  inv.raycluster(cluster(2, true), 100);
+  inv.pod(pod("c-w-worker-a"), 100);
+  inv.pod(pod("c-w-worker-b"), 100);
+  inv.pod(pod("c-w-worker-c", "Pending"), 110);        // a third, never asked for
+  inv.pod(pod("c-w-worker-a", "Running", true), 111);  // deleted, never named
+  inv.tick(112.5);
+  CHECK(count(inv, "created beyond desired") == 1);
+  CHECK(count(inv, "deleted") == 0);  // not yet: its skew runs to 113
+  // A scale-up after the skew does not excuse the creation.
+  inv.raycluster(cluster(3, true, json::array(), 2), 113.5);
+  inv.tick(114);
+  CHECK(count(inv, "deleted") == 1);
+  REQUIRE(inv.violations().size() == 2);
+  CHECK(inv.violations()[0].at == 110);
+  CHECK(inv.violations()[1].at == 111);
+}
